@@ -1,0 +1,299 @@
+//! The shared trait every backend implements ([`Backend`] makes a [`Plan`]; a plan runs), the
+//! options a plan is made with, and the registry of backends by name.
+//!
+//! Data flows one way: problem -> plan -> run -> kernels. A plan holds the validated shape,
+//! the weights packed the way its kernels want them and the ISA tier chosen for this CPU; it
+//! is immutable, `Send + Sync`, and many threads may run it at once. Threads come from the
+//! caller's rayon pool (`pool.install(|| plan.run(..))`); work is split over output tiles only,
+//! never over the reduction, so a plan's results are bitwise identical for any thread count.
+#![forbid(unsafe_code)]
+
+use crate::error::{ConvError, Unsupported};
+use crate::isa::{self, Isa};
+use crate::problem::{ConvProblem, ConvShape};
+use crate::simd::Tier;
+
+/// A convolution algorithm.
+///
+/// ```
+/// use convkit::{Backend, ConvProblem, backend};
+/// let p = ConvProblem::new(1, 1, 4, 4, 1, 3, 3);
+/// let plan = backend("im2col")?.plan(&p, &[1.0; 9], None)?;
+/// let y = plan.run_alloc(&[1.0; 16])?;
+/// assert_eq!(y, vec![9.0; 4]);
+/// # Ok::<(), convkit::ConvError>(())
+/// ```
+pub trait Backend: Send + Sync {
+    /// The registry name: `naive`, `im2col`, `tiled`, `winograd` or `auto`.
+    fn name(&self) -> &'static str;
+
+    /// Whether this backend can compute `problem`; if not, why. Never panics; an invalid
+    /// problem is declined with the validation message.
+    fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported>;
+
+    /// Validates the problem and the buffer lengths, packs the weights, picks the kernels for
+    /// the tier in `options` (default: [`crate::active_isa`]) and returns the plan.
+    fn plan_with(
+        &self,
+        problem: &ConvProblem,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        options: &PlanOptions,
+    ) -> Result<Box<dyn Plan>, ConvError>;
+
+    /// [`Backend::plan_with`] with default options.
+    fn plan(
+        &self,
+        problem: &ConvProblem,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+    ) -> Result<Box<dyn Plan>, ConvError> {
+        self.plan_with(problem, weights, bias, &PlanOptions::default())
+    }
+}
+
+/// A problem bound to packed weights and chosen kernels, ready to run many times.
+pub trait Plan: Send + Sync {
+    /// The backend that made it.
+    fn backend(&self) -> &'static str;
+    /// The kernel it runs, e.g. `avx2_gemm_f32_6x16`: shown in bench labels and failures.
+    fn kernel(&self) -> String;
+    /// The ISA tier of its kernels.
+    fn isa(&self) -> Isa;
+    /// The problem it computes.
+    fn problem(&self) -> &ConvProblem;
+    /// The validated sizes of the problem.
+    fn shape(&self) -> &ConvShape;
+    /// The accuracy this plan promises (exact dot products unless the backend says otherwise).
+    fn accuracy(&self) -> Accuracy {
+        Accuracy::DOT_PRODUCT
+    }
+
+    /// Scratch elements [`Plan::run`] needs to use every thread of the current rayon pool.
+    /// A smaller workspace (but at least [`Plan::workspace_len_per_thread`]) still works, with
+    /// fewer threads; results do not depend on it.
+    fn workspace_len(&self) -> usize {
+        self.workspace_len_per_thread()
+            .saturating_mul(rayon::current_num_threads())
+    }
+
+    /// Scratch elements one thread needs (0 if the plan needs none).
+    fn workspace_len_per_thread(&self) -> usize;
+
+    /// Computes `output = act(conv(input, weights) + bias)`.
+    ///
+    /// `input` must have [`ConvShape::input_len`] elements and `output`
+    /// [`ConvShape::output_len`]; `workspace` at least [`Plan::workspace_len_per_thread`].
+    fn run(
+        &self,
+        input: &[f32],
+        output: &mut [f32],
+        workspace: &mut [f32],
+    ) -> Result<(), ConvError>;
+
+    /// [`Plan::run`] into a new vector, allocating its own workspace.
+    fn run_alloc(&self, input: &[f32]) -> Result<Vec<f32>, ConvError> {
+        check_len("input", input.len(), self.shape().input_len)?;
+        let mut out = vec![0.0f32; self.shape().output_len];
+        let mut ws = vec![0.0f32; self.workspace_len()];
+        self.run(input, &mut out, &mut ws)?;
+        Ok(out)
+    }
+}
+
+/// The accuracy a plan promises, as a multiple of the dot-product error bound.
+///
+/// For an output element with reduction length `L = (C/groups) * R * S` the bound is
+/// `factor * (L + 2) * 2^-24 * (sum |x * w| + |b|)`: the classical worst-case bound of a
+/// length-`L` f32 dot product in any order (`factor = 1`), plus one rounding for the bias.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accuracy {
+    /// Integer-valued data gives exactly naive's result.
+    pub exact_on_integers: bool,
+    /// Multiple of the dot-product bound; 1 for exact backends.
+    pub factor: f64,
+}
+
+impl Accuracy {
+    /// A dot product in some order: exact on integer data, factor 1.
+    pub const DOT_PRODUCT: Accuracy = Accuracy {
+        exact_on_integers: true,
+        factor: 1.0,
+    };
+
+    /// The bound for one element of reduction length `reduction` with `sum |x w| + |b|`
+    /// equal to `abs_sum`.
+    pub fn bound(&self, reduction: usize, abs_sum: f64) -> f64 {
+        self.factor * (reduction as f64 + 2.0) * (1.0 / (1u64 << 24) as f64) * abs_sum
+    }
+}
+
+/// Options for [`Backend::plan_with`].
+///
+/// ```
+/// use convkit::{Isa, PlanOptions};
+/// let opts = PlanOptions::default().with_isa(Isa::Scalar);
+/// assert_eq!(opts.isa(), Some(Isa::Scalar));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct PlanOptions {
+    isa: Option<Isa>,
+    #[cfg(feature = "testing")]
+    emulate: Option<usize>,
+    auto: Option<crate::auto::AutoOptions>,
+}
+
+impl PlanOptions {
+    /// Use tier `isa` instead of the active one; it must not exceed [`crate::active_isa`].
+    pub fn with_isa(mut self, isa: Isa) -> Self {
+        self.isa = Some(isa);
+        self
+    }
+
+    /// The tier asked for, if any.
+    pub fn isa(&self) -> Option<Isa> {
+        self.isa
+    }
+
+    /// Options for the `auto` backend (ignored by the others).
+    pub fn with_auto(mut self, auto: crate::auto::AutoOptions) -> Self {
+        self.auto = Some(auto);
+        self
+    }
+
+    /// The `auto` options, if set.
+    pub fn auto(&self) -> Option<&crate::auto::AutoOptions> {
+        self.auto.as_ref()
+    }
+
+    /// Test-only (feature `testing`): run the kernels on the lane-emulating tier of `lanes`
+    /// (8: the avx2 tiles, 16: the avx512 tiles) in plain Rust, on any CPU.
+    #[cfg(feature = "testing")]
+    pub fn with_emulated_lanes(mut self, lanes: usize) -> Self {
+        self.emulate = Some(lanes);
+        self
+    }
+
+    /// The tier a plan made with these options runs on.
+    pub(crate) fn tier(&self) -> Result<Tier, ConvError> {
+        #[cfg(feature = "testing")]
+        if let Some(lanes) = self.emulate {
+            return match lanes {
+                8 => Ok(Tier::Emu8),
+                16 => Ok(Tier::Emu16),
+                _ => Err(ConvError::UnknownIsa {
+                    origin: "emulated lanes",
+                    value: lanes.to_string(),
+                }),
+            };
+        }
+        let active = isa::active_isa()?;
+        let want = self.isa.unwrap_or(active);
+        if want > active {
+            return Err(ConvError::IsaUnavailable {
+                requested: want,
+                active,
+            });
+        }
+        Tier::for_isa(want).ok_or(ConvError::IsaUnavailable {
+            requested: want,
+            active,
+        })
+    }
+}
+
+/// `Err(LengthMismatch)` unless `got == need`.
+pub(crate) fn check_len(buffer: &'static str, got: usize, need: usize) -> Result<(), ConvError> {
+    if got != need {
+        return Err(ConvError::LengthMismatch { buffer, got, need });
+    }
+    Ok(())
+}
+
+/// Validates the problem and the plan-time buffers every backend receives.
+pub(crate) fn validate_plan_inputs(
+    problem: &ConvProblem,
+    weights: &[f32],
+    bias: Option<&[f32]>,
+) -> Result<ConvShape, ConvError> {
+    let shape = problem.validate()?;
+    check_len("weights", weights.len(), shape.weights_len)?;
+    match (problem.params.bias, bias) {
+        (true, Some(b)) => check_len("bias", b.len(), problem.k)?,
+        (false, None) => {}
+        (true, None) => {
+            return Err(ConvError::BiasMismatch {
+                expects: "has",
+                given: "none was given",
+            });
+        }
+        (false, Some(_)) => {
+            return Err(ConvError::BiasMismatch {
+                expects: "has no",
+                given: "one was given",
+            });
+        }
+    }
+    Ok(shape)
+}
+
+/// Checks the run-time buffers of a plan.
+pub(crate) fn validate_run_buffers(
+    shape: &ConvShape,
+    input: &[f32],
+    output: &[f32],
+    workspace: &[f32],
+    per_thread: usize,
+) -> Result<(), ConvError> {
+    check_len("input", input.len(), shape.input_len)?;
+    check_len("output", output.len(), shape.output_len)?;
+    if workspace.len() < per_thread {
+        return Err(ConvError::WorkspaceTooSmall {
+            got: workspace.len(),
+            need: per_thread,
+        });
+    }
+    Ok(())
+}
+
+/// How many workspace slots of `per_thread` elements a run may use: bounded by the pool size,
+/// the workspace given and the number of independent tasks. At least 1.
+pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> usize {
+    let by_ws = workspace_len.checked_div(per_thread).unwrap_or(usize::MAX);
+    rayon::current_num_threads().min(by_ws).min(tasks).max(1)
+}
+
+static NAIVE: crate::naive::Naive = crate::naive::Naive;
+static IM2COL: crate::im2col::Im2col = crate::im2col::Im2col;
+static TILED: crate::tiled::Tiled = crate::tiled::Tiled;
+static WINOGRAD: crate::winograd::Winograd = crate::winograd::Winograd;
+static AUTO: crate::auto::Auto = crate::auto::Auto;
+
+/// Every backend, in registry order.
+pub fn backends() -> [&'static dyn Backend; 5] {
+    [&NAIVE, &IM2COL, &TILED, &WINOGRAD, &AUTO]
+}
+
+/// The registry names, in order: `naive`, `im2col`, `tiled`, `winograd`, `auto`.
+pub fn backend_names() -> Vec<&'static str> {
+    backends().iter().map(|b| b.name()).collect()
+}
+
+/// The backend called `name`, or [`ConvError::UnknownBackend`] listing the known names.
+///
+/// ```
+/// assert_eq!(convkit::backend("tiled")?.name(), "tiled");
+/// let e = convkit::backend("fft").err().unwrap().to_string();
+/// assert_eq!(e, "unknown backend \"fft\"; known backends: naive, im2col, tiled, winograd, auto");
+/// # Ok::<(), convkit::ConvError>(())
+/// ```
+pub fn backend(name: &str) -> Result<&'static dyn Backend, ConvError> {
+    backends()
+        .into_iter()
+        .find(|b| b.name() == name)
+        .ok_or_else(|| ConvError::UnknownBackend {
+            name: name.to_string(),
+            known: backend_names().join(", "),
+        })
+}

@@ -1,0 +1,308 @@
+//! The GEMM micro-kernel, written once over [`Simd`] with its `MR x (NV * LANES)` register
+//! tile as const generics, and the macro-kernel (the `jr`/`ir` loops over one packed block)
+//! that each tier's `#[target_feature]` entry point runs.
+//!
+//! Tiles per tier (MR rows x NR columns, accumulators + B vectors + 1 broadcast <= registers):
+//!
+//! | tier | tile | kernel name |
+//! |---|---|---|
+//! | scalar | 4 x 2 | `scalar_gemm_f32_4x2` |
+//! | portable | 6 x 8 (2 x f32x4) | `portable_gemm_f32_6x8` |
+//! | avx2 | 6 x 16 (2 x ymm, 12 accumulators of 16 ymm) | `avx2_gemm_f32_6x16` |
+//! | avx512 | 14 x 32 (2 x zmm, 28 accumulators of 32 zmm) | `avx512_gemm_f32_14x32` |
+//!
+//! The epilogue (bias, activation) runs on the accumulators of the last KC block before the
+//! store, so the output is written once, finished.
+
+use crate::epilogue::Epilogue;
+use crate::simd::{Simd, Tier, WithSimd};
+
+/// Runs `$op<MR, NV>` with each tier's GEMM tile. The one table of tiles: every user of the
+/// micro-kernel (sgemm, im2col, winograd) dispatches through it.
+macro_rules! gemm_dispatch {
+    ($tier:expr, $op:ident ( $($arg:expr),* )) => {
+        $crate::simd::dispatch!($tier, $op<scalar: 4, 2; portable: 6, 2; avx2: 6, 2; avx512: 14, 2>($($arg),*))
+    };
+}
+pub(crate) use gemm_dispatch;
+
+/// Widest micro-tile row of any tier (avx512: 2 x 16 lanes), for the edge-tile spill.
+const MAX_TILE_COLS: usize = 64;
+
+struct TileOf<const MR: usize, const NV: usize>();
+
+impl<const MR: usize, const NV: usize> WithSimd for TileOf<MR, NV> {
+    type Output = (usize, usize);
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> (usize, usize) {
+        (MR, NV * S::LANES)
+    }
+}
+
+/// `(MR, NR)` of the tier's micro-kernel.
+pub(crate) fn tile(tier: Tier) -> (usize, usize) {
+    gemm_dispatch!(tier, TileOf())
+}
+
+/// The micro-kernel's name for `tier`, e.g. `avx2_gemm_f32_6x16`.
+pub(crate) fn kernel_name(tier: Tier) -> String {
+    let (mr, nr) = tile(tier);
+    format!("{}_gemm_f32_{mr}x{nr}", tier.name())
+}
+
+/// One macro-kernel call: C[m x n] (+)= A-block * B-block over `kc`, with the epilogue if
+/// `last`.
+///
+/// B is addressed as `b[panel * b_panel_stride + k * ldb + lane]` for NR-column panel
+/// `panel`: packed panels have `ldb = NR, b_panel_stride = kc * NR`; a row-major block (the
+/// im2col lowering) has `ldb` = its row length and `b_panel_stride = NR`. Every panel must
+/// have NR readable lanes per row (the blocks are padded), lanes past `n` are ignored.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockArgs<'a> {
+    /// Packed A micro-panels (`m.div_ceil(MR)` panels of `kc * MR`).
+    pub a: &'a [f32],
+    /// The B block.
+    pub b: &'a [f32],
+    pub ldb: usize,
+    pub b_panel_stride: usize,
+    /// C's first element; row `i` starts at `c + i * ldc`.
+    pub c: *mut f32,
+    pub ldc: usize,
+    pub m: usize,
+    pub n: usize,
+    pub kc: usize,
+    /// Overwrite C (first KC block) instead of adding to it.
+    pub first: bool,
+    /// Apply the epilogue (last KC block).
+    pub last: bool,
+    pub epilogue: Epilogue<'a>,
+    /// Output channel (bias index) of C's row 0.
+    pub row0: usize,
+}
+
+/// Runs one macro-kernel block on `tier`.
+///
+/// # Safety
+/// `args.c` must be valid for reads and writes of `m` rows of `n` floats at stride `ldc`, and
+/// no other thread may access those elements during the call.
+pub(crate) unsafe fn gemm_block(tier: Tier, args: BlockArgs<'_>) {
+    gemm_dispatch!(tier, GemmBlock(args))
+}
+
+struct GemmBlock<'a, const MR: usize, const NV: usize>(BlockArgs<'a>);
+
+impl<const MR: usize, const NV: usize> WithSimd for GemmBlock<'_, MR, NV> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        // SAFETY: forwarded from `gemm_block`'s contract.
+        unsafe { macro_kernel::<S, MR, NV>(s, &self.0) }
+    }
+}
+
+/// The `jr` / `ir` loops over one block: every MR x NR micro-tile of C.
+///
+/// # Safety
+/// As [`gemm_block`].
+#[inline(always)]
+pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(
+    s: S,
+    g: &BlockArgs<'_>,
+) {
+    let nr = NV * S::LANES;
+    let panels = g.n.div_ceil(nr);
+    assert!(
+        g.a.len() >= g.m.div_ceil(MR) * g.kc * MR,
+        "packed A too short"
+    );
+    assert!(
+        panels == 0
+            || g.kc == 0
+            || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr,
+        "B block too short"
+    );
+    let mut jr = 0;
+    while jr < g.n {
+        let nb = nr.min(g.n - jr);
+        let bp = g.b[(jr / nr) * g.b_panel_stride..].as_ptr();
+        let mut ir = 0;
+        while ir < g.m {
+            let mb = MR.min(g.m - ir);
+            let ap = g.a[(ir / MR) * g.kc * MR..].as_ptr();
+            // SAFETY: the A panel at `ap` holds `kc * MR` floats and the B panel at `bp` has `kc`
+            // rows of NR floats at stride `ldb` (the asserts above); C rows `ir .. ir + mb`,
+            // columns `jr .. jr + nb` lie inside the `m x n` tile the caller guarantees
+            // exclusive and valid.
+            unsafe {
+                micro_kernel::<S, MR, NV>(
+                    s,
+                    g.kc,
+                    ap,
+                    bp,
+                    g.ldb,
+                    g.c.add(ir * g.ldc + jr),
+                    g.ldc,
+                    mb,
+                    nb,
+                    g.first,
+                    g.last,
+                    &g.epilogue,
+                    g.row0 + ir,
+                )
+            };
+            ir += MR;
+        }
+        jr += nr;
+    }
+}
+
+/// `C[mb x nb] (+)= A-panel (kc x MR) * B-panel (kc x NV*LANES)`, epilogue if `last`.
+///
+/// # Safety
+/// `a` holds `kc * MR` floats; `b` has `kc` rows of `NV * LANES` readable floats at stride
+/// `ldb`; `c` is valid for `mb <= MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
+    s: S,
+    kc: usize,
+    a: *const f32,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    mb: usize,
+    nb: usize,
+    first: bool,
+    last: bool,
+    epi: &Epilogue<'_>,
+    row0: usize,
+) {
+    let l = S::LANES;
+    // Bring the C tile toward L1 while the reduction runs (it is read back unless `first`,
+    // and written in any case).
+    for i in 0..mb {
+        let row = c.wrapping_add(i * ldc);
+        s.prefetch(row);
+        s.prefetch(row.wrapping_add(nb - 1));
+    }
+    let mut acc = [[s.zero(); NV]; MR];
+    let (mut ap, mut bp) = (a, b);
+    for _ in 0..kc {
+        let mut bv = [s.zero(); NV];
+        for (v, slot) in bv.iter_mut().enumerate() {
+            // SAFETY: `v * l + l <= NV * LANES` floats of this B row are readable.
+            *slot = unsafe { s.load(bp.add(v * l)) };
+        }
+        for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: `i < MR` floats of this A panel row are in bounds.
+            let av = unsafe { s.broadcast(ap.add(i)) };
+            for (v, x) in row.iter_mut().enumerate() {
+                *x = s.fma(av, bv[v], *x);
+            }
+        }
+        // SAFETY: advancing within (or one past) the panels of `kc` rows.
+        unsafe {
+            ap = ap.add(MR);
+            bp = bp.add(ldb);
+        }
+    }
+    // SAFETY: rows `< mb` and columns `< nb` of C are valid by the caller's contract.
+    unsafe { store_tile::<S, MR, NV>(s, &acc, c, ldc, mb, nb, first, last, epi, row0) }
+}
+
+/// Stores an accumulator tile: `C = acc` (first) or `C += acc`, then the epilogue if `last`.
+///
+/// # Safety
+/// `c` is valid for `mb <= MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
+    s: S,
+    acc: &[[S::V; NV]; MR],
+    c: *mut f32,
+    ldc: usize,
+    mb: usize,
+    nb: usize,
+    first: bool,
+    last: bool,
+    epi: &Epilogue<'_>,
+    row0: usize,
+) {
+    let l = S::LANES;
+    const { assert!(MR <= 16) };
+    assert!(NV * l <= MAX_TILE_COLS);
+    if mb == MR && nb == NV * l {
+        // Full tile: constant trip counts keep the accumulators in registers.
+        for (i, row_acc) in acc.iter().enumerate() {
+            // SAFETY: all MR rows of NV * LANES floats are valid (`mb == MR`, `nb == NV * LANES`).
+            let row = unsafe { c.add(i * ldc) };
+            let bias = if last && epi.has_bias() {
+                Some(s.splat(epi.bias_of(row0 + i)))
+            } else {
+                None
+            };
+            for (v, x) in row_acc.iter().enumerate() {
+                // SAFETY: as above.
+                unsafe {
+                    let p = row.add(v * l);
+                    let mut x = *x;
+                    if !first {
+                        x = s.add(s.load(p), x);
+                    }
+                    if last {
+                        x = epi.apply_with(s, x, bias);
+                    }
+                    s.store(p, x);
+                }
+            }
+        }
+        return;
+    }
+    // Edge tile: spill the accumulators with constant indices (so the full-tile path above
+    // keeps them in registers), then store what lies inside C.
+    let mut spill = [[0.0f32; MAX_TILE_COLS]; MR];
+    for (i, row_acc) in acc.iter().enumerate() {
+        for (v, x) in row_acc.iter().enumerate() {
+            // SAFETY: `v * l + l <= NV * LANES <= MAX_TILE_COLS` (asserted at compile time).
+            unsafe { s.store(spill[i].as_mut_ptr().add(v * l), *x) };
+        }
+    }
+    for (i, row_spill) in spill.iter().enumerate().take(mb) {
+        // SAFETY: row `i < mb` is valid.
+        let row = unsafe { c.add(i * ldc) };
+        let bias = if last && epi.has_bias() {
+            Some(s.splat(epi.bias_of(row0 + i)))
+        } else {
+            None
+        };
+        let mut col = 0;
+        while col < nb {
+            let cnt = (nb - col).min(l);
+            // SAFETY: columns `col .. col + cnt <= nb` of row `i` are valid; the spill row
+            // holds `NV * LANES >= nb` floats.
+            unsafe {
+                let p = row.add(col);
+                let mut x = s.load(row_spill.as_ptr().add(col));
+                if !first {
+                    let old = if cnt == l {
+                        s.load(p)
+                    } else {
+                        s.load_partial(p, cnt)
+                    };
+                    x = s.add(old, x);
+                }
+                if last {
+                    x = epi.apply_with(s, x, bias);
+                }
+                if cnt == l {
+                    s.store(p, x)
+                } else {
+                    s.store_partial(p, cnt, x)
+                }
+            }
+            col += l;
+        }
+    }
+}

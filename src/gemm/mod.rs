@@ -1,0 +1,144 @@
+//! convkit's own single-precision GEMM: BLIS loop order and cache blocking ([`blocking`]),
+//! operands packed into micro-panel order ([`pack`]), and one micro-kernel written over the
+//! `simd` vector trait and instantiated per tier (`kernel`). The `im2col` and `winograd`
+//! backends drive the same macro-kernel with their own packed operands; [`sgemm`] exposes it
+//! for plain row-major matrices (benchmarks, and users who want a GEMM).
+
+pub mod blocking;
+pub(crate) mod kernel;
+pub mod pack;
+
+use rayon::prelude::*;
+
+use crate::backend::PlanOptions;
+use crate::epilogue::Epilogue;
+use crate::error::ConvError;
+use crate::problem::Activation;
+use blocking::blocking;
+use kernel::{BlockArgs, gemm_block};
+use pack::{PackedA, pack_b};
+
+/// A raw output pointer shared by tasks that write disjoint tiles.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMut(pub *mut f32);
+// SAFETY: tasks holding copies write disjoint elements (each call site documents its tiling),
+// and the pointee outlives the parallel region that uses it.
+unsafe impl Send for SharedMut {}
+// SAFETY: as above.
+unsafe impl Sync for SharedMut {}
+
+impl SharedMut {
+    /// The pointer (a method, so closures capture the whole `Send + Sync` wrapper).
+    #[inline(always)]
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// `C = A * B` for row-major `A` (`m x k`), `B` (`k x n`) and `C` (`m x n`), on the active
+/// tier, using the threads of the current rayon pool (split over columns, never the
+/// reduction, so results are identical for any thread count).
+///
+/// ```
+/// let a = [1.0, 2.0, 3.0, 4.0]; // 2 x 2
+/// let b = [5.0, 6.0, 7.0, 8.0]; // 2 x 2
+/// let mut c = [0.0; 4];
+/// convkit::gemm::sgemm(2, 2, 2, &a, &b, &mut c)?;
+/// assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
+/// # Ok::<(), convkit::ConvError>(())
+/// ```
+pub fn sgemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), ConvError> {
+    sgemm_with(&PlanOptions::default(), m, n, k, a, b, c)
+}
+
+/// [`sgemm`] on the tier selected by `options`.
+pub fn sgemm_with(
+    options: &PlanOptions,
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> Result<(), ConvError> {
+    let len = |x: usize, y: usize| {
+        x.checked_mul(y).ok_or(ConvError::Overflow {
+            what: "matrix size",
+        })
+    };
+    crate::backend::check_len("A", a.len(), len(m, k)?)?;
+    crate::backend::check_len("B", b.len(), len(k, n)?)?;
+    crate::backend::check_len("C", c.len(), len(m, n)?)?;
+    let tier = options.tier()?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        c.fill(0.0);
+        return Ok(());
+    }
+    tier.record_run();
+    let (mr, nr) = kernel::tile(tier);
+    let mut bl = blocking(mr, nr);
+    if let Ok(v) = std::env::var("TUNE_KC") {
+        bl.kc = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("TUNE_MC") {
+        bl.mc = v.parse().unwrap();
+    }
+    if let Ok(v) = std::env::var("TUNE_NC") {
+        bl.nc = v.parse().unwrap();
+    }
+    let packed = PackedA::pack(a, k, m, k, mr, bl.kc);
+    let threads = rayon::current_num_threads();
+    let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
+    let out = SharedMut(c.as_mut_ptr());
+    (0..n.div_ceil(nc)).into_par_iter().for_each(|chunk| {
+        let jc = chunk * nc;
+        let ncb = nc.min(n - jc);
+        let mut bbuf = vec![0.0f32; ncb.div_ceil(nr) * nr * bl.kc];
+        let mut pc = 0;
+        while pc < k {
+            let kcb = bl.kc.min(k - pc);
+            pack_b(b, n, pc, kcb, jc, ncb, nr, &mut bbuf);
+            let mut ic = 0;
+            while ic < m {
+                let mcb = bl.mc.min(m - ic);
+                let args = BlockArgs {
+                    a: packed.block(pc, ic),
+                    b: &bbuf,
+                    ldb: nr,
+                    b_panel_stride: kcb * nr,
+                    // SAFETY (pointer arithmetic): `ic * n + jc` is inside C (`ic < m`, `jc < n`).
+                    c: unsafe { out.get().add(ic * n + jc) },
+                    ldc: n,
+                    m: mcb,
+                    n: ncb,
+                    kc: kcb,
+                    first: pc == 0,
+                    last: pc + kcb == k,
+                    epilogue: Epilogue::new(None, Activation::None),
+                    row0: ic,
+                };
+                // SAFETY: this task alone writes columns `jc .. jc + ncb` of C, and the block
+                // covers rows `ic .. ic + mcb` of them, all inside the `m x n` C.
+                unsafe { gemm_block(tier, args) };
+                ic += mcb;
+            }
+            pc += kcb;
+        }
+    });
+    Ok(())
+}
+
+/// The micro-kernel [`sgemm_with`] runs for `options`, e.g. `avx2_gemm_f32_6x16`.
+pub fn kernel_name(options: &PlanOptions) -> Result<String, ConvError> {
+    Ok(kernel::kernel_name(options.tier()?))
+}

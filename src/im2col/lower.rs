@@ -1,0 +1,155 @@
+//! Patch lowering (im2col) of one block: `kc` reduction rows (`c, r, s` taps) by `npix`
+//! consecutive output pixels, written row-major into the workspace so the GEMM micro-kernel
+//! reads it as its B operand. Padding and dilation are handled here, never in the GEMM: each
+//! row of the block is a run of output rows, each a contiguous copy of an input row (stride 1)
+//! or a strided gather, with zeros where the tap falls in the padding.
+//!
+//! Written once over [`Simd`]: contiguous runs are copied with the tier's vectors.
+
+use crate::simd::Simd;
+
+/// One reduction row of the lowered matrix: tap `(c, r, s)` of a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tap {
+    /// `c * H * W`: the channel's offset in the group's input.
+    pub c_off: usize,
+    /// `r * dilation_h`: the tap's row offset in the padded input.
+    pub rd: usize,
+    /// `s * dilation_w`: the tap's column offset in the padded input.
+    pub sd: usize,
+}
+
+/// The geometry the lowering needs, computed once at plan time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub h: usize,
+    pub w: usize,
+    pub ow: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    /// One entry per reduction row, `c`-major then `r`, `s` (the KCRS weight order).
+    pub taps: Vec<Tap>,
+    /// 1x1, stride 1, no padding: a B row is a slice of an input channel (no im2col).
+    pub direct: bool,
+}
+
+/// Copies `src[src_at ..][.. n]` to `dst[at ..][.. n]` in whole vectors. The last vector may
+/// run past `at + n` (never past the slices' ends): callers write left to right and later
+/// writes cover the overrun. Masked stores are slow on AMD cores; overrunning is free.
+#[inline(always)]
+fn copy_over<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32], src_at: usize, n: usize) {
+    let l = S::LANES;
+    let mut i = 0;
+    while i < n && at + i + l <= dst.len() && src_at + i + l <= src.len() {
+        // SAFETY: `at + i + l <= dst.len()` and `src_at + i + l <= src.len()` (loop condition).
+        unsafe {
+            s.store(
+                dst.as_mut_ptr().add(at + i),
+                s.load(src.as_ptr().add(src_at + i)),
+            )
+        };
+        i += l;
+    }
+    if i < n {
+        dst[at + i..at + n].copy_from_slice(&src[src_at + i..src_at + n]);
+    }
+}
+
+/// Zeros `dst[at ..][.. n]` in whole vectors, possibly running past `at + n` like [`copy_over`].
+#[inline(always)]
+fn zero_over<S: Simd>(s: S, dst: &mut [f32], at: usize, n: usize) {
+    let l = S::LANES;
+    let mut i = 0;
+    while i < n && at + i + l <= dst.len() {
+        // SAFETY: `at + i + l <= dst.len()` (loop condition).
+        unsafe { s.store(dst.as_mut_ptr().add(at + i), s.zero()) };
+        i += l;
+    }
+    if i < n {
+        dst[at + i..at + n].fill(0.0);
+    }
+}
+
+/// Lowers reduction rows `pc .. pc + kcb` for output pixels `p0 .. p0 + npix` (flattened
+/// `oh * OW + ow`) of one image and group (`x` holds the group's `C/groups x H x W` input).
+/// Row `kk` goes to `dst[kk * ldb ..][.. lanes]`; lanes `npix .. lanes` are zeroed
+/// (`lanes = npix` rounded up to the micro-kernel width), so every lane the GEMM reads is set.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lower_block<S: Simd>(
+    s: S,
+    g: &Geometry,
+    x: &[f32],
+    p0: usize,
+    npix: usize,
+    lanes: usize,
+    pc: usize,
+    kcb: usize,
+    ldb: usize,
+    dst: &mut [f32],
+) {
+    // Rows are written in order, each left to right, so a vector that runs past its run is
+    // overwritten by the next run (or lands in the row's padding lanes, zeroed last).
+    for (kk, tap) in g.taps[pc..pc + kcb].iter().enumerate() {
+        let row0 = kk * ldb;
+        if g.direct {
+            copy_over(s, dst, row0, x, tap.c_off + p0, npix);
+        } else {
+            // Walk the chunk one output row at a time (one division per reduction row).
+            let (mut oh, mut ow0) = (p0 / g.ow, p0 % g.ow);
+            let mut j = 0;
+            while j < npix {
+                let len = (npix - j).min(g.ow - ow0);
+                lower_segment(s, g, tap, x, oh, ow0, dst, row0 + j, len);
+                j += len;
+                oh += 1;
+                ow0 = 0;
+            }
+        }
+        zero_over(s, dst, row0 + npix, lanes - npix);
+    }
+}
+
+/// Output row `oh`, columns `ow0 .. ow0 + len` of one reduction row, to `dst[at ..][.. len]`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn lower_segment<S: Simd>(
+    s: S,
+    g: &Geometry,
+    tap: &Tap,
+    x: &[f32],
+    oh: usize,
+    ow0: usize,
+    dst: &mut [f32],
+    at: usize,
+    len: usize,
+) {
+    // Row of the tap in padded coordinates; inside the image when pt <= ihp < pt + h.
+    let ihp = oh * g.sh + tap.rd;
+    if ihp < g.pt || ihp >= g.pt + g.h {
+        zero_over(s, dst, at, len);
+        return;
+    }
+    let row = tap.c_off + (ihp - g.pt) * g.w;
+    if g.sw == 1 {
+        // Lane t reads padded column iwp0 + t: valid for pl <= iwp0 + t < pl + w.
+        let iwp0 = ow0 + tap.sd;
+        let lo = g.pl.saturating_sub(iwp0).min(len);
+        let hi = (g.pl + g.w).saturating_sub(iwp0).min(len).max(lo);
+        zero_over(s, dst, at, lo);
+        copy_over(s, dst, at + lo, x, row + iwp0 + lo - g.pl, hi - lo);
+        zero_over(s, dst, at + hi, len - hi);
+    } else {
+        let src = &x[row..row + g.w];
+        for (t, v) in dst[at..at + len].iter_mut().enumerate() {
+            let iwp = (ow0 + t) * g.sw + tap.sd;
+            *v = if iwp >= g.pl && iwp < g.pl + g.w {
+                src[iwp - g.pl]
+            } else {
+                0.0
+            };
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The `im2col` backend: patch lowering ([`lower`]) feeding convkit's own packed GEMM.
+//!
+//! Per group, the convolution is `Y[kg x OH*OW] = W[kg x L] * X_col[L x OH*OW]` with
+//! `L = (C/groups) * R * S`. The weights are packed once, at plan time, into the micro-kernel's
+//! MR-row panels; the input is lowered block by block (`KC` reduction rows x a chunk of output
+//! pixels) into a per-thread workspace, so the workspace stays under [`WORKSPACE_BUDGET_BYTES`]
+//! whatever the image size. 1x1 stride-1 unpadded layers skip im2col: their B rows are
+//! slices of the input, copied as they are. Bias and activation run in the micro-kernel on the
+//! last reduction block, while the tile is in registers.
+//!
+//! Threads: tasks are (image, group, pixel chunk, output-channel part), scheduled over the
+//! caller's rayon pool; the reduction is never split, so results are identical for any
+//! thread count.
+
+mod lower;
+
+use rayon::prelude::*;
+
+use crate::backend::{
+    Backend, Plan, PlanOptions, slots, validate_plan_inputs, validate_run_buffers,
+};
+use crate::epilogue::Epilogue;
+use crate::error::{ConvError, Unsupported};
+use crate::gemm::SharedMut;
+use crate::gemm::blocking::{Blocking, L2_BYTES, blocking};
+use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
+use crate::gemm::pack::PackedA;
+use crate::isa::Isa;
+use crate::problem::{ConvProblem, ConvShape};
+use crate::simd::{Simd, Tier, WithSimd};
+use lower::{Geometry, Tap, lower_block};
+
+/// Upper bound on one thread's lowering workspace: 4 MiB. In practice it is one `KC x chunk`
+/// block (about a quarter of L2), independent of the image size.
+pub const WORKSPACE_BUDGET_BYTES: usize = 4 << 20;
+
+/// Floats per 64-byte cache line.
+const LINE: usize = 16;
+
+/// The im2col + GEMM backend. Supports every valid problem.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Im2col;
+
+impl Backend for Im2col {
+    fn name(&self) -> &'static str {
+        "im2col"
+    }
+
+    fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
+        problem
+            .validate()
+            .map(|_| ())
+            .map_err(|e| Unsupported::new("im2col", format!("invalid problem: {e}")))
+    }
+
+    fn plan_with(
+        &self,
+        problem: &ConvProblem,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        options: &PlanOptions,
+    ) -> Result<Box<dyn Plan>, ConvError> {
+        let shape = validate_plan_inputs(problem, weights, bias)?;
+        let tier = options.tier()?;
+        Ok(Box::new(Im2colPlan::new(
+            problem, shape, weights, bias, tier,
+        )))
+    }
+}
+
+struct Im2colPlan {
+    problem: ConvProblem,
+    shape: ConvShape,
+    tier: Tier,
+    mr: usize,
+    nr: usize,
+    blocking: Blocking,
+    /// Packed weights, one per group.
+    packed: Vec<PackedA>,
+    bias: Option<Vec<f32>>,
+    geometry: Geometry,
+    /// Output pixels per task.
+    chunk: usize,
+    /// Row length of the lowered block (>= chunk rounded up to NR).
+    ldb: usize,
+    kernel: String,
+    tune_nolower: bool,
+}
+
+impl Im2colPlan {
+    fn new(
+        problem: &ConvProblem,
+        shape: ConvShape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        tier: Tier,
+    ) -> Im2colPlan {
+        let p = problem;
+        let (mr, nr) = kernel::tile(tier);
+        let mut bl = blocking(mr, nr);
+        let l = shape.reduction;
+        if let Ok(v) = std::env::var("TUNE_KC") {
+            bl.kc = v.parse::<usize>().unwrap();
+        }
+        if let Ok(v) = std::env::var("TUNE_MC") {
+            bl.mc = v.parse::<usize>().unwrap();
+        }
+        bl.kc = bl.kc.min(l);
+        let packed = (0..p.params.groups)
+            .map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc))
+            .collect();
+        let plane = shape.oh * shape.ow;
+        // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
+        let target = (L2_BYTES / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);
+        let mut chunk = (target / nr * nr).max(nr).min(plane.div_ceil(nr) * nr);
+        if let Ok(v) = std::env::var("TUNE_CHUNK") {
+            chunk = v.parse::<usize>().unwrap().min(plane.div_ceil(nr) * nr);
+        }
+
+        // Rows start on cache lines (the workspace is aligned in `run`) and span an odd
+        // number of lines, so the KC rows of one B panel spread over every L1 set.
+        let mut ldb = chunk.div_ceil(nr) * nr;
+        ldb = ldb.div_ceil(LINE) * LINE;
+        if (ldb / LINE) % 2 == 0 {
+            ldb += LINE;
+        }
+        let [dh, dw] = p.params.dilation;
+        let hw = p.h * p.w;
+        let taps = (0..shape.cg)
+            .flat_map(|c| {
+                (0..p.r).flat_map(move |r| {
+                    (0..p.s).map(move |s| Tap {
+                        c_off: c * hw,
+                        rd: r * dh,
+                        sd: s * dw,
+                    })
+                })
+            })
+            .collect();
+        let direct =
+            p.r == 1 && p.s == 1 && p.params.stride == [1, 1] && p.params.padding == [0; 4];
+        let geometry = Geometry {
+            h: p.h,
+            w: p.w,
+            ow: shape.ow,
+            sh: p.params.stride[0],
+            sw: p.params.stride[1],
+            pt: p.params.padding[0],
+            pl: p.params.padding[1],
+            taps,
+            direct,
+        };
+        Im2colPlan {
+            problem: *p,
+            shape,
+            tier,
+            mr,
+            nr,
+            blocking: bl,
+            packed,
+            bias: bias.map(<[f32]>::to_vec),
+            geometry,
+            chunk,
+            ldb,
+            kernel: kernel::kernel_name(tier),
+            tune_nolower: std::env::var("TUNE_NOLOWER").is_ok(),
+        }
+    }
+}
+
+/// One task: lower and multiply one pixel chunk of one image and group, for output channels
+/// `m0 .. m1` of the group.
+struct Im2colTask<'a> {
+    plan: &'a Im2colPlan,
+    /// The group's input channels of this image.
+    x: &'a [f32],
+    /// Output element (group's first channel, pixel 0) of this image and group.
+    out: SharedMut,
+    group: usize,
+    m0: usize,
+    m1: usize,
+    p0: usize,
+    npix: usize,
+    ws: &'a mut [f32],
+}
+
+impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        let t = self.0;
+        let plan = t.plan;
+        let sh = &plan.shape;
+        let l = sh.reduction;
+        let plane = sh.oh * sh.ow;
+        let kc = plan.blocking.kc;
+        let lanes = t.npix.div_ceil(plan.nr) * plan.nr;
+        let epilogue = Epilogue::new(plan.bias.as_deref(), plan.problem.params.activation);
+        let a = &plan.packed[t.group];
+        let mut pc = 0;
+        while pc < l {
+            let kcb = kc.min(l - pc);
+            if !plan.tune_nolower {
+                lower_block(
+                    s,
+                    &plan.geometry,
+                    t.x,
+                    t.p0,
+                    t.npix,
+                    lanes,
+                    pc,
+                    kcb,
+                    plan.ldb,
+                    t.ws,
+                );
+            }
+            let mut ic = t.m0;
+            while ic < t.m1 {
+                let mcb = plan.blocking.mc.min(t.m1 - ic);
+                let args = BlockArgs {
+                    a: a.block(pc, ic),
+                    b: t.ws,
+                    ldb: plan.ldb,
+                    b_panel_stride: plan.nr,
+                    // SAFETY (arithmetic): row `ic < kg` and pixel `p0 < plane` are inside this
+                    // image and group's output.
+                    c: unsafe { t.out.get().add(ic * plane + t.p0) },
+                    ldc: plane,
+                    m: mcb,
+                    n: t.npix,
+                    kc: kcb,
+                    first: pc == 0,
+                    last: pc + kcb == l,
+                    epilogue,
+                    row0: t.group * sh.kg + ic,
+                };
+                // SAFETY: this task alone owns output rows `m0 .. m1` x pixels `p0 .. p0 + npix`
+                // of this image and group (tasks partition them), and the block lies inside.
+                unsafe { macro_kernel::<S, MR, NV>(s, &args) };
+                ic += mcb;
+            }
+            pc += kcb;
+        }
+    }
+}
+
+struct Im2colTaskOf<'a, const MR: usize, const NV: usize>(Im2colTask<'a>);
+
+impl Plan for Im2colPlan {
+    fn backend(&self) -> &'static str {
+        "im2col"
+    }
+    fn kernel(&self) -> String {
+        self.kernel.clone()
+    }
+    fn isa(&self) -> Isa {
+        self.tier.isa()
+    }
+    fn problem(&self) -> &ConvProblem {
+        &self.problem
+    }
+    fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+    fn workspace_len_per_thread(&self) -> usize {
+        // One lowered block, plus slack to start it on a cache line.
+        self.blocking.kc * self.ldb + LINE
+    }
+
+    fn run(
+        &self,
+        input: &[f32],
+        output: &mut [f32],
+        workspace: &mut [f32],
+    ) -> Result<(), ConvError> {
+        let per = self.workspace_len_per_thread();
+        validate_run_buffers(&self.shape, input, output, workspace, per)?;
+        self.tier.record_run();
+        let p = &self.problem;
+        let sh = &self.shape;
+        let groups = p.params.groups;
+        let plane = sh.oh * sh.ow;
+        let chunks = plane.div_ceil(self.chunk);
+        let base = p.n * groups * chunks;
+        // Too few tasks for the pool: split the output channels too (in MR multiples).
+        let threads = rayon::current_num_threads();
+        let parts = if base >= threads {
+            1
+        } else {
+            threads.div_ceil(base).min(sh.kg.div_ceil(self.mr))
+        };
+        let part_rows = sh.kg.div_ceil(parts).div_ceil(self.mr) * self.mr;
+        let parts = sh.kg.div_ceil(part_rows);
+        let tasks = base * parts;
+        let nslots = slots(workspace.len(), per, tasks);
+        let out = SharedMut(output.as_mut_ptr());
+        let chw = p.c * p.h * p.w;
+        let cg_len = sh.cg * p.h * p.w;
+        workspace[..nslots * per]
+            .par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(slot, ws)| {
+                let mut t = slot;
+                while t < tasks {
+                    let (part, rest) = (t % parts, t / parts);
+                    let (chunk, rest) = (rest % chunks, rest / chunks);
+                    let (g, n) = (rest % groups, rest / groups);
+                    let p0 = chunk * self.chunk;
+                    let align = ws.as_ptr().align_offset(64).min(LINE);
+                    let task = Im2colTask {
+                        plan: self,
+                        x: &input[n * chw + g * cg_len..][..cg_len],
+                        // SAFETY (arithmetic): image `n`, channel `g * kg` is inside the output.
+                        out: SharedMut(unsafe { out.get().add((n * p.k + g * sh.kg) * plane) }),
+                        group: g,
+                        m0: part * part_rows,
+                        m1: ((part + 1) * part_rows).min(sh.kg),
+                        p0,
+                        npix: self.chunk.min(plane - p0),
+                        ws: &mut ws[align..],
+                    };
+                    gemm_dispatch!(self.tier, Im2colTaskOf(task));
+                    t += nslots;
+                }
+            });
+        Ok(())
+    }
+}

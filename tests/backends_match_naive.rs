@@ -1,0 +1,34 @@
+//! Every backend, at every ISA tier this host has (plus the lane-emulating avx2/avx512 tiles),
+//! matches naive exactly on integer data and the f64 reference within the bound on random
+//! data, across the shared edge-biased problem strategy.
+
+use convkit::testing::{self, CheckOutcome};
+use convkit::{Backend, backend};
+use proptest::prelude::*;
+
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn check_everywhere(name: &str, p: &convkit::ConvProblem) -> Result<(), TestCaseError> {
+    let b: &dyn Backend = backend(name).unwrap();
+    for tier in testing::test_tiers() {
+        match testing::check(b, p, &tier.options) {
+            Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}
+            Err(e) => return Err(TestCaseError::fail(format!("[tier {}] {e}", tier.name))),
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(256), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn im2col_matches_naive(p in testing::problems()) {
+        check_everywhere("im2col", &p)?;
+    }
+}
