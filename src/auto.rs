@@ -20,15 +20,7 @@ impl Backend for Auto {
     fn supports(&self, p: &ConvProblem) -> Result<(), Unsupported> {
         crate::backend::backend("naive").unwrap().supports(p)
     }
-    fn plan_with(
-        &self,
-        p: &ConvProblem,
-        w: &[f32],
-        b: Option<&[f32]>,
-        o: &PlanOptions,
-    ) -> Result<Box<dyn Plan>, ConvError> {
-        crate::backend::backend("naive")
-            .unwrap()
-            .plan_with(p, w, b, o)
+    fn plan_with(&self, p: &ConvProblem, w: &[f32], b: Option<&[f32]>, o: &PlanOptions) -> Result<Box<dyn Plan>, ConvError> {
+        crate::backend::backend("naive").unwrap().plan_with(p, w, b, o)
     }
 }

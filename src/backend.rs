@@ -42,12 +42,7 @@ pub trait Backend: Send + Sync {
     ) -> Result<Box<dyn Plan>, ConvError>;
 
     /// [`Backend::plan_with`] with default options.
-    fn plan(
-        &self,
-        problem: &ConvProblem,
-        weights: &[f32],
-        bias: Option<&[f32]>,
-    ) -> Result<Box<dyn Plan>, ConvError> {
+    fn plan(&self, problem: &ConvProblem, weights: &[f32], bias: Option<&[f32]>) -> Result<Box<dyn Plan>, ConvError> {
         self.plan_with(problem, weights, bias, &PlanOptions::default())
     }
 }
@@ -73,8 +68,7 @@ pub trait Plan: Send + Sync {
     /// A smaller workspace (but at least [`Plan::workspace_len_per_thread`]) still works, with
     /// fewer threads; results do not depend on it.
     fn workspace_len(&self) -> usize {
-        self.workspace_len_per_thread()
-            .saturating_mul(rayon::current_num_threads())
+        self.workspace_len_per_thread().saturating_mul(rayon::current_num_threads())
     }
 
     /// Scratch elements one thread needs (0 if the plan needs none).
@@ -84,12 +78,7 @@ pub trait Plan: Send + Sync {
     ///
     /// `input` must have [`ConvShape::input_len`] elements and `output`
     /// [`ConvShape::output_len`]; `workspace` at least [`Plan::workspace_len_per_thread`].
-    fn run(
-        &self,
-        input: &[f32],
-        output: &mut [f32],
-        workspace: &mut [f32],
-    ) -> Result<(), ConvError>;
+    fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError>;
 
     /// [`Plan::run`] into a new vector, allocating its own workspace.
     fn run_alloc(&self, input: &[f32]) -> Result<Vec<f32>, ConvError> {
@@ -116,10 +105,7 @@ pub struct Accuracy {
 
 impl Accuracy {
     /// A dot product in some order: exact on integer data, factor 1.
-    pub const DOT_PRODUCT: Accuracy = Accuracy {
-        exact_on_integers: true,
-        factor: 1.0,
-    };
+    pub const DOT_PRODUCT: Accuracy = Accuracy { exact_on_integers: true, factor: 1.0 };
 
     /// The bound for one element of reduction length `reduction` with `sum |x w| + |b|`
     /// equal to `abs_sum`.
@@ -182,24 +168,15 @@ impl PlanOptions {
             return match lanes {
                 8 => Ok(Tier::Emu8),
                 16 => Ok(Tier::Emu16),
-                _ => Err(ConvError::UnknownIsa {
-                    origin: "emulated lanes",
-                    value: lanes.to_string(),
-                }),
+                _ => Err(ConvError::UnknownIsa { origin: "emulated lanes", value: lanes.to_string() }),
             };
         }
         let active = isa::active_isa()?;
         let want = self.isa.unwrap_or(active);
         if want > active {
-            return Err(ConvError::IsaUnavailable {
-                requested: want,
-                active,
-            });
+            return Err(ConvError::IsaUnavailable { requested: want, active });
         }
-        Tier::for_isa(want).ok_or(ConvError::IsaUnavailable {
-            requested: want,
-            active,
-        })
+        Tier::for_isa(want).ok_or(ConvError::IsaUnavailable { requested: want, active })
     }
 }
 
@@ -212,27 +189,17 @@ pub(crate) fn check_len(buffer: &'static str, got: usize, need: usize) -> Result
 }
 
 /// Validates the problem and the plan-time buffers every backend receives.
-pub(crate) fn validate_plan_inputs(
-    problem: &ConvProblem,
-    weights: &[f32],
-    bias: Option<&[f32]>,
-) -> Result<ConvShape, ConvError> {
+pub(crate) fn validate_plan_inputs(problem: &ConvProblem, weights: &[f32], bias: Option<&[f32]>) -> Result<ConvShape, ConvError> {
     let shape = problem.validate()?;
     check_len("weights", weights.len(), shape.weights_len)?;
     match (problem.params.bias, bias) {
         (true, Some(b)) => check_len("bias", b.len(), problem.k)?,
         (false, None) => {}
         (true, None) => {
-            return Err(ConvError::BiasMismatch {
-                expects: "has",
-                given: "none was given",
-            });
+            return Err(ConvError::BiasMismatch { expects: "has", given: "none was given" });
         }
         (false, Some(_)) => {
-            return Err(ConvError::BiasMismatch {
-                expects: "has no",
-                given: "one was given",
-            });
+            return Err(ConvError::BiasMismatch { expects: "has no", given: "one was given" });
         }
     }
     Ok(shape)
@@ -249,10 +216,7 @@ pub(crate) fn validate_run_buffers(
     check_len("input", input.len(), shape.input_len)?;
     check_len("output", output.len(), shape.output_len)?;
     if workspace.len() < per_thread {
-        return Err(ConvError::WorkspaceTooSmall {
-            got: workspace.len(),
-            need: per_thread,
-        });
+        return Err(ConvError::WorkspaceTooSmall { got: workspace.len(), need: per_thread });
     }
     Ok(())
 }
@@ -262,6 +226,27 @@ pub(crate) fn validate_run_buffers(
 pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> usize {
     let by_ws = workspace_len.checked_div(per_thread).unwrap_or(usize::MAX);
     rayon::current_num_threads().min(by_ws).min(tasks).max(1)
+}
+
+/// Runs tasks `0 .. tasks` on the caller's rayon pool, each with a private `per_thread`-element
+/// slice of `workspace`: slot `i` runs tasks `i, i + slots, i + 2 * slots, ...` in order.
+/// Which slot runs a task never changes what the task computes, so results do not depend on
+/// the thread count.
+pub(crate) fn run_tasks(workspace: &mut [f32], per_thread: usize, tasks: usize, task: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    use rayon::prelude::*;
+    let nslots = slots(workspace.len(), per_thread, tasks);
+    let body = |slot: usize, ws: &mut [f32]| {
+        let mut t = slot;
+        while t < tasks {
+            task(t, ws);
+            t += nslots;
+        }
+    };
+    if per_thread == 0 {
+        (0..nslots).into_par_iter().for_each(|slot| body(slot, &mut []));
+    } else {
+        workspace[..nslots * per_thread].par_chunks_mut(per_thread).enumerate().for_each(|(slot, ws)| body(slot, ws));
+    }
 }
 
 static NAIVE: crate::naive::Naive = crate::naive::Naive;
@@ -292,8 +277,5 @@ pub fn backend(name: &str) -> Result<&'static dyn Backend, ConvError> {
     backends()
         .into_iter()
         .find(|b| b.name() == name)
-        .ok_or_else(|| ConvError::UnknownBackend {
-            name: name.to_string(),
-            known: backend_names().join(", "),
-        })
+        .ok_or_else(|| ConvError::UnknownBackend { name: name.to_string(), known: backend_names().join(", ") })
 }

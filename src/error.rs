@@ -138,9 +138,7 @@ pub enum ConvError {
         value: String,
     },
     /// A plan asked for an ISA tier above what this CPU and `CONVKIT_MAX_ISA` allow.
-    #[error(
-        "ISA {requested} is not available: this CPU and CONVKIT_MAX_ISA allow at most {active}"
-    )]
+    #[error("ISA {requested} is not available: this CPU and CONVKIT_MAX_ISA allow at most {active}")]
     IsaUnavailable {
         /// The tier asked for.
         requested: Isa,
@@ -180,9 +178,6 @@ pub struct Unsupported {
 impl Unsupported {
     /// A refusal by `backend` for `reason`.
     pub fn new(backend: &'static str, reason: impl Into<String>) -> Self {
-        Unsupported {
-            backend,
-            reason: reason.into(),
-        }
+        Unsupported { backend, reason: reason.into() }
     }
 }

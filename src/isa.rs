@@ -23,9 +23,7 @@ use crate::error::ConvError;
 pub const MAX_ISA_ENV: &str = "CONVKIT_MAX_ISA";
 
 /// An instruction-set tier, ordered from least to most capable.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Isa {
     /// Plain `f32` code.
@@ -60,10 +58,7 @@ impl Isa {
         Isa::ALL
             .into_iter()
             .find(|i| i.name() == value.trim().to_ascii_lowercase())
-            .ok_or_else(|| ConvError::UnknownIsa {
-                origin,
-                value: value.to_string(),
-            })
+            .ok_or_else(|| ConvError::UnknownIsa { origin, value: value.to_string() })
     }
 }
 
@@ -112,10 +107,9 @@ pub fn max_isa_from_env() -> Result<Option<Isa>, ConvError> {
         Ok(v) if v.trim().is_empty() => Ok(None),
         Ok(v) => Isa::parse_from(&v, MAX_ISA_ENV).map(Some),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(v)) => Err(ConvError::UnknownIsa {
-            origin: MAX_ISA_ENV,
-            value: v.to_string_lossy().into_owned(),
-        }),
+        Err(std::env::VarError::NotUnicode(v)) => {
+            Err(ConvError::UnknownIsa { origin: MAX_ISA_ENV, value: v.to_string_lossy().into_owned() })
+        }
     })
     .clone()
 }
@@ -141,12 +135,7 @@ pub fn available_isas() -> Result<Vec<Isa>, ConvError> {
     Ok(Isa::ALL.into_iter().filter(|i| *i <= active).collect())
 }
 
-static RUNS: [AtomicU64; 4] = [
-    AtomicU64::new(0),
-    AtomicU64::new(0),
-    AtomicU64::new(0),
-    AtomicU64::new(0),
-];
+static RUNS: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 /// How many times kernels of tier `isa` have run in this process (one count per plan run or
 /// kernel call batch). Tests use it to prove that a capped tier really ran.

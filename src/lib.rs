@@ -59,12 +59,7 @@ pub use suite::{Layer, Suite};
 /// (its rules-based choice, no timing) and runs once, allocating the output.
 ///
 /// For repeated calls, make a [`Plan`] once and call [`Plan::run`].
-pub fn conv2d(
-    problem: &ConvProblem,
-    input: &[f32],
-    weights: &[f32],
-    bias: Option<&[f32]>,
-) -> Result<Vec<f32>, ConvError> {
+pub fn conv2d(problem: &ConvProblem, input: &[f32], weights: &[f32], bias: Option<&[f32]>) -> Result<Vec<f32>, ConvError> {
     let options = PlanOptions::default().with_auto(AutoOptions::rules_only());
     let plan = backend("auto")?.plan_with(problem, weights, bias, &options)?;
     plan.run_alloc(input)

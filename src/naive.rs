@@ -20,10 +20,7 @@ impl Backend for Naive {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem
-            .validate()
-            .map(|_| ())
-            .map_err(|e| Unsupported::new("naive", format!("invalid problem: {e}")))
+        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("naive", format!("invalid problem: {e}")))
     }
 
     fn plan_with(
@@ -35,12 +32,7 @@ impl Backend for Naive {
     ) -> Result<Box<dyn Plan>, ConvError> {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         options.tier()?; // an invalid CONVKIT_MAX_ISA is an error for every backend
-        Ok(Box::new(NaivePlan {
-            problem: *problem,
-            shape,
-            weights: weights.to_vec(),
-            bias: bias.map(<[f32]>::to_vec),
-        }))
+        Ok(Box::new(NaivePlan { problem: *problem, shape, weights: weights.to_vec(), bias: bias.map(<[f32]>::to_vec) }))
     }
 }
 
@@ -71,12 +63,7 @@ impl Plan for NaivePlan {
         0
     }
 
-    fn run(
-        &self,
-        input: &[f32],
-        output: &mut [f32],
-        workspace: &mut [f32],
-    ) -> Result<(), ConvError> {
+    fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError> {
         validate_run_buffers(&self.shape, input, output, workspace, 0)?;
         let p = &self.problem;
         let sh = &self.shape;
@@ -85,40 +72,32 @@ impl Plan for NaivePlan {
         let [pad_t, pad_l, _, _] = p.params.padding;
         let epi = Epilogue::new(self.bias.as_deref(), p.params.activation);
         let plane = sh.oh * sh.ow;
-        output
-            .par_chunks_mut(plane)
-            .enumerate()
-            .for_each(|(nk, out)| {
-                let (n, k) = (nk / p.k, nk % p.k);
-                let g = k / sh.kg;
-                for oh in 0..sh.oh {
-                    for ow in 0..sh.ow {
-                        let mut acc = 0.0f32;
-                        for c in 0..sh.cg {
-                            let ci = g * sh.cg + c;
-                            for r in 0..p.r {
-                                for s in 0..p.s {
-                                    // Coordinates in the zero-padded input.
-                                    let ph = oh * stride_h + r * dil_h;
-                                    let pw = ow * stride_w + s * dil_w;
-                                    let x = if ph >= pad_t
-                                        && ph - pad_t < p.h
-                                        && pw >= pad_l
-                                        && pw - pad_l < p.w
-                                    {
-                                        input[((n * p.c + ci) * p.h + (ph - pad_t)) * p.w
-                                            + (pw - pad_l)]
-                                    } else {
-                                        0.0
-                                    };
-                                    acc += x * self.weights[((k * sh.cg + c) * p.r + r) * p.s + s];
-                                }
+        output.par_chunks_mut(plane).enumerate().for_each(|(nk, out)| {
+            let (n, k) = (nk / p.k, nk % p.k);
+            let g = k / sh.kg;
+            for oh in 0..sh.oh {
+                for ow in 0..sh.ow {
+                    let mut acc = 0.0f32;
+                    for c in 0..sh.cg {
+                        let ci = g * sh.cg + c;
+                        for r in 0..p.r {
+                            for s in 0..p.s {
+                                // Coordinates in the zero-padded input.
+                                let ph = oh * stride_h + r * dil_h;
+                                let pw = ow * stride_w + s * dil_w;
+                                let x = if ph >= pad_t && ph - pad_t < p.h && pw >= pad_l && pw - pad_l < p.w {
+                                    input[((n * p.c + ci) * p.h + (ph - pad_t)) * p.w + (pw - pad_l)]
+                                } else {
+                                    0.0
+                                };
+                                acc += x * self.weights[((k * sh.cg + c) * p.r + r) * p.s + s];
                             }
                         }
-                        out[oh * sh.ow + ow] = epi.apply_scalar(acc, k);
                     }
+                    out[oh * sh.ow + ow] = epi.apply_scalar(acc, k);
                 }
-            });
+            }
+        });
         Ok(())
     }
 }

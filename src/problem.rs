@@ -87,18 +87,10 @@ impl Activation {
     fn validate(self) -> Result<(), ConvError> {
         if let Activation::Clamp { min, max } = self {
             if min.is_nan() || max.is_nan() {
-                return Err(ConvError::InvalidActivation {
-                    min,
-                    max,
-                    reason: "a bound is NaN",
-                });
+                return Err(ConvError::InvalidActivation { min, max, reason: "a bound is NaN" });
             }
             if min > max {
-                return Err(ConvError::InvalidActivation {
-                    min,
-                    max,
-                    reason: "min exceeds max",
-                });
+                return Err(ConvError::InvalidActivation { min, max, reason: "min exceeds max" });
             }
         }
         Ok(())
@@ -133,14 +125,7 @@ pub struct Conv2dParams {
 
 impl Default for Conv2dParams {
     fn default() -> Self {
-        Conv2dParams {
-            stride: [1, 1],
-            padding: [0; 4],
-            dilation: [1, 1],
-            groups: 1,
-            bias: false,
-            activation: Activation::None,
-        }
+        Conv2dParams { stride: [1, 1], padding: [0; 4], dilation: [1, 1], groups: 1, bias: false, activation: Activation::None }
     }
 }
 
@@ -218,42 +203,22 @@ fn add(a: usize, b: usize, what: &'static str) -> Result<usize, ConvError> {
 
 fn limit_elements(value: usize, field: &'static str) -> Result<usize, ConvError> {
     if value > MAX_ELEMENTS {
-        return Err(ConvError::TooLarge {
-            field,
-            value: value as u128,
-            limit: MAX_ELEMENTS as u128,
-        });
+        return Err(ConvError::TooLarge { field, value: value as u128, limit: MAX_ELEMENTS as u128 });
     }
     Ok(value)
 }
 
 /// ONNX `auto_pad` SAME_* padding of one axis: `(begin, end)`.
-fn same_axis(
-    input: usize,
-    kernel: usize,
-    stride: usize,
-    dilation: usize,
-    mode: SamePadding,
-) -> Result<(usize, usize), ConvError> {
+fn same_axis(input: usize, kernel: usize, stride: usize, dilation: usize, mode: SamePadding) -> Result<(usize, usize), ConvError> {
     if stride == 0 {
         return Err(ConvError::ZeroDimension { field: "stride" });
     }
     if dilation == 0 || kernel == 0 {
-        return Err(ConvError::ZeroDimension {
-            field: if kernel == 0 { "kernel" } else { "dilation" },
-        });
+        return Err(ConvError::ZeroDimension { field: if kernel == 0 { "kernel" } else { "dilation" } });
     }
     let out = input.div_ceil(stride);
-    let dk = add(
-        mul(kernel - 1, dilation, "dilated kernel")?,
-        1,
-        "dilated kernel",
-    )?;
-    let need = add(
-        mul(out.saturating_sub(1), stride, "same padding")?,
-        dk,
-        "same padding",
-    )?;
+    let dk = add(mul(kernel - 1, dilation, "dilated kernel")?, 1, "dilated kernel")?;
+    let need = add(mul(out.saturating_sub(1), stride, "same padding")?, dk, "same padding")?;
     let total = need.saturating_sub(input);
     let small = total / 2;
     let big = total - small;
@@ -266,16 +231,7 @@ fn same_axis(
 impl ConvProblem {
     /// A problem with stride 1, no padding, dilation 1, one group, no bias, no activation.
     pub fn new(n: usize, c: usize, h: usize, w: usize, k: usize, r: usize, s: usize) -> Self {
-        ConvProblem {
-            n,
-            c,
-            h,
-            w,
-            k,
-            r,
-            s,
-            params: Conv2dParams::default(),
-        }
+        ConvProblem { n, c, h, w, k, r, s, params: Conv2dParams::default() }
     }
 
     /// Sets `[stride_h, stride_w]`.
@@ -375,86 +331,35 @@ impl ConvProblem {
         ];
         for (field, v) in dims.into_iter().chain(pads) {
             if v > MAX_DIM {
-                return Err(ConvError::TooLarge {
-                    field,
-                    value: v as u128,
-                    limit: MAX_DIM as u128,
-                });
+                return Err(ConvError::TooLarge { field, value: v as u128, limit: MAX_DIM as u128 });
             }
         }
         let g = p.groups;
         if self.c % g != 0 {
-            return Err(ConvError::GroupsDoNotDivide {
-                groups: g,
-                field: "input channels",
-                value: self.c,
-            });
+            return Err(ConvError::GroupsDoNotDivide { groups: g, field: "input channels", value: self.c });
         }
         if self.k % g != 0 {
-            return Err(ConvError::GroupsDoNotDivide {
-                groups: g,
-                field: "output channels",
-                value: self.k,
-            });
+            return Err(ConvError::GroupsDoNotDivide { groups: g, field: "output channels", value: self.k });
         }
         p.activation.validate()?;
-        let oh = out_extent(
-            "height",
-            self.h,
-            p.padding[0],
-            p.padding[2],
-            self.r,
-            p.stride[0],
-            p.dilation[0],
-        )?;
-        let ow = out_extent(
-            "width",
-            self.w,
-            p.padding[1],
-            p.padding[3],
-            self.s,
-            p.stride[1],
-            p.dilation[1],
-        )?;
+        let oh = out_extent("height", self.h, p.padding[0], p.padding[2], self.r, p.stride[0], p.dilation[0])?;
+        let ow = out_extent("width", self.w, p.padding[1], p.padding[3], self.s, p.stride[1], p.dilation[1])?;
         let cg = self.c / g;
         let kg = self.k / g;
         let rs = mul(self.r, self.s, "kernel area")?;
         let reduction = mul(cg, rs, "reduction length")?;
         let input_len = limit_elements(
-            mul(
-                mul(mul(self.n, self.c, "input length")?, self.h, "input length")?,
-                self.w,
-                "input length",
-            )?,
+            mul(mul(mul(self.n, self.c, "input length")?, self.h, "input length")?, self.w, "input length")?,
             "input elements",
         )?;
-        let weights_len =
-            limit_elements(mul(self.k, reduction, "weights length")?, "weight elements")?;
+        let weights_len = limit_elements(mul(self.k, reduction, "weights length")?, "weight elements")?;
         let plane = mul(oh, ow, "output length")?;
-        let output_len = limit_elements(
-            mul(
-                mul(self.n, self.k, "output length")?,
-                plane,
-                "output length",
-            )?,
-            "output elements",
-        )?;
+        let output_len = limit_elements(mul(mul(self.n, self.k, "output length")?, plane, "output length")?, "output elements")?;
         let flops = (output_len as u64)
             .checked_mul(reduction as u64)
             .and_then(|v| v.checked_mul(2))
             .ok_or(ConvError::Overflow { what: "FLOP count" })?;
-        Ok(ConvShape {
-            oh,
-            ow,
-            cg,
-            kg,
-            reduction,
-            input_len,
-            weights_len,
-            bias_len: if p.bias { self.k } else { 0 },
-            output_len,
-            flops,
-        })
+        Ok(ConvShape { oh, ow, cg, kg, reduction, input_len, weights_len, bias_len: if p.bias { self.k } else { 0 }, output_len, flops })
     }
 
     /// `(oh, ow)`, or why there is none.
@@ -484,17 +389,9 @@ fn out_extent(
     dilation: usize,
 ) -> Result<usize, ConvError> {
     let padded = add(add(input, pad_a, "padded input")?, pad_b, "padded input")?;
-    let dk = add(
-        mul(kernel - 1, dilation, "dilated kernel")?,
-        1,
-        "dilated kernel",
-    )?;
+    let dk = add(mul(kernel - 1, dilation, "dilated kernel")?, 1, "dilated kernel")?;
     if dk > padded {
-        return Err(ConvError::KernelExceedsInput {
-            axis,
-            kernel: dk,
-            padded,
-        });
+        return Err(ConvError::KernelExceedsInput { axis, kernel: dk, padded });
     }
     Ok((padded - dk) / stride + 1)
 }
@@ -551,19 +448,13 @@ impl fmt::Display for ConvProblem {
     }
 }
 
-const KEYS: [&str; 18] = [
-    "mb", "g", "ic", "ih", "iw", "oc", "kh", "kw", "sh", "sw", "pt", "pl", "pb", "pr", "ph", "pw",
-    "dh", "dw",
-];
+const KEYS: [&str; 18] = ["mb", "g", "ic", "ih", "iw", "oc", "kh", "kw", "sh", "sw", "pt", "pl", "pb", "pr", "ph", "pw", "dh", "dw"];
 
 impl FromStr for ConvProblem {
     type Err = ConvError;
 
     fn from_str(text: &str) -> Result<Self, ConvError> {
-        let err = |reason: String| ConvError::Descriptor {
-            descriptor: text.chars().take(200).collect(),
-            reason,
-        };
+        let err = |reason: String| ConvError::Descriptor { descriptor: text.chars().take(200).collect(), reason };
         let mut vals: [Option<usize>; 18] = [None; 18];
         let mut bias: Option<bool> = None;
         let mut act: Option<Activation> = None;
@@ -604,15 +495,9 @@ impl FromStr for ConvProblem {
                         i += 1;
                     }
                     let body = &text[vstart..i];
-                    let (lo, hi) = body
-                        .split_once(':')
-                        .ok_or_else(|| err(format!("clamp needs <min>:<max>, got {body:?}")))?;
-                    let min: f32 = lo
-                        .parse()
-                        .map_err(|_| err(format!("clamp min {lo:?} is not a number")))?;
-                    let max: f32 = hi
-                        .parse()
-                        .map_err(|_| err(format!("clamp max {hi:?} is not a number")))?;
+                    let (lo, hi) = body.split_once(':').ok_or_else(|| err(format!("clamp needs <min>:<max>, got {body:?}")))?;
+                    let min: f32 = lo.parse().map_err(|_| err(format!("clamp min {lo:?} is not a number")))?;
+                    let max: f32 = hi.parse().map_err(|_| err(format!("clamp max {hi:?} is not a number")))?;
                     if act.replace(Activation::Clamp { min, max }).is_some() {
                         return Err(err("activation given twice".into()));
                     }
@@ -620,12 +505,10 @@ impl FromStr for ConvProblem {
                 }
                 _ => {}
             }
-            let slot = KEYS.iter().position(|k| *k == key).ok_or_else(|| {
-                err(format!(
-                    "unknown key {key:?}; keys: {}, flags: bias, relu, clamp<min>:<max>",
-                    KEYS.join(", ")
-                ))
-            })?;
+            let slot = KEYS
+                .iter()
+                .position(|k| *k == key)
+                .ok_or_else(|| err(format!("unknown key {key:?}; keys: {}, flags: bias, relu, clamp<min>:<max>", KEYS.join(", "))))?;
             let nstart = i;
             while i < b.len() && b[i].is_ascii_digit() {
                 i += 1;
@@ -634,9 +517,7 @@ impl FromStr for ConvProblem {
             if digits.is_empty() {
                 return Err(err(format!("key {key:?} needs a number")));
             }
-            let v: usize = digits
-                .parse()
-                .map_err(|_| err(format!("{key} {digits} does not fit in usize")))?;
+            let v: usize = digits.parse().map_err(|_| err(format!("{key} {digits} does not fit in usize")))?;
             if vals[slot].replace(v).is_some() {
                 return Err(err(format!("key {key:?} given twice")));
             }
@@ -658,9 +539,7 @@ impl FromStr for ConvProblem {
         };
         let both = |single: &str, a: &str, b: &str| -> Result<(usize, usize), ConvError> {
             match (get(single), get(a), get(b)) {
-                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                    Err(err(format!("{single} conflicts with {a}/{b}")))
-                }
+                (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(err(format!("{single} conflicts with {a}/{b}"))),
                 (Some(v), None, None) => Ok((v, v)),
                 (None, x, y) => Ok((x.unwrap_or(0), y.unwrap_or(0))),
             }
@@ -695,73 +574,31 @@ mod tests {
 
     #[test]
     fn messages_name_fields_and_values() {
-        let e = ConvProblem::new(1, 1, 7, 7, 1, 5, 5)
-            .with_dilation([2, 1])
-            .validate()
-            .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "dilated kernel height 9 exceeds padded input height 7"
-        );
-        let e = ConvProblem::new(1, 1, 7, 0, 1, 5, 5)
-            .validate()
-            .unwrap_err();
+        let e = ConvProblem::new(1, 1, 7, 7, 1, 5, 5).with_dilation([2, 1]).validate().unwrap_err();
+        assert_eq!(e.to_string(), "dilated kernel height 9 exceeds padded input height 7");
+        let e = ConvProblem::new(1, 1, 7, 0, 1, 5, 5).validate().unwrap_err();
         assert_eq!(e.to_string(), "input width w must be at least 1, got 0");
     }
 
     #[test]
     fn huge_dimensions_are_refused() {
-        let e = ConvProblem::new(1, 1, 1 << 40, 1, 1, 1, 1)
-            .validate()
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ConvError::TooLarge {
-                    field: "input height h",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = ConvProblem::new(1 << 20, 1 << 10, 1 << 10, 1 << 10, 1, 1, 1)
-            .validate()
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ConvError::TooLarge {
-                    field: "input elements",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        let e = ConvProblem::new(1, 1, 8, 8, 1, 3, 3)
-            .with_padding([usize::MAX, 0, usize::MAX, 0])
-            .validate()
-            .unwrap_err();
+        let e = ConvProblem::new(1, 1, 1 << 40, 1, 1, 1, 1).validate().unwrap_err();
+        assert!(matches!(e, ConvError::TooLarge { field: "input height h", .. }), "{e}");
+        let e = ConvProblem::new(1 << 20, 1 << 10, 1 << 10, 1 << 10, 1, 1, 1).validate().unwrap_err();
+        assert!(matches!(e, ConvError::TooLarge { field: "input elements", .. }), "{e}");
+        let e = ConvProblem::new(1, 1, 8, 8, 1, 3, 3).with_padding([usize::MAX, 0, usize::MAX, 0]).validate().unwrap_err();
         assert!(matches!(e, ConvError::TooLarge { .. }), "{e}");
     }
 
     #[test]
     fn descriptor_shorthands() {
         let p: ConvProblem = "ic3ih224oc64kh7sh2ph3_relu".parse().unwrap();
-        assert_eq!(
-            (p.w, p.s, p.params.stride, p.params.padding),
-            (224, 7, [2, 1], [3, 0, 3, 0])
-        );
+        assert_eq!((p.w, p.s, p.params.stride, p.params.padding), (224, 7, [2, 1], [3, 0, 3, 0]));
         assert!("ic3ih224oc64kh7ph3pt1".parse::<ConvProblem>().is_err());
         assert!("ic3ih224oc64kh7ic4".parse::<ConvProblem>().is_err());
         assert!("ic3ih224oc64kh7_clamp6:0".parse::<ConvProblem>().is_err());
         let p: ConvProblem = "ic3ih9oc4kh3_clamp-1.5:6".parse().unwrap();
-        assert_eq!(
-            p.params.activation,
-            Activation::Clamp {
-                min: -1.5,
-                max: 6.0
-            }
-        );
+        assert_eq!(p.params.activation, Activation::Clamp { min: -1.5, max: 6.0 });
         assert_eq!(p.to_string().parse::<ConvProblem>().unwrap(), p);
     }
 }

@@ -80,19 +80,13 @@ pub struct Layer {
 impl Layer {
     /// The layer as a validated problem; an invalid layer is [`ConvError::Layer`] naming it.
     pub fn problem(&self) -> Result<ConvProblem, ConvError> {
-        let wrap = |e: ConvError| ConvError::Layer {
-            layer: self.name.clone(),
-            error: Box::new(e),
-        };
+        let wrap = |e: ConvError| ConvError::Layer { layer: self.name.clone(), error: Box::new(e) };
         let activation = match (self.relu, self.clamp) {
             (false, None) => Activation::None,
             (true, None) => Activation::Relu,
             (false, Some([min, max])) => Activation::Clamp { min, max },
             (true, Some(_)) => {
-                return Err(wrap(ConvError::Suite {
-                    source_name: self.name.clone(),
-                    reason: "relu and clamp are both set".into(),
-                }));
+                return Err(wrap(ConvError::Suite { source_name: self.name.clone(), reason: "relu and clamp are both set".into() }));
             }
         };
         let p = ConvProblem {
@@ -165,10 +159,8 @@ impl Suite {
     /// Parses suite JSON; `source_name` appears in errors. Every layer is validated and names
     /// must be unique.
     pub fn from_json(text: &str, source_name: &str) -> Result<Suite, ConvError> {
-        let suite: Suite = serde_json::from_str(text).map_err(|e| ConvError::Suite {
-            source_name: source_name.to_string(),
-            reason: e.to_string(),
-        })?;
+        let suite: Suite =
+            serde_json::from_str(text).map_err(|e| ConvError::Suite { source_name: source_name.to_string(), reason: e.to_string() })?;
         let mut seen = std::collections::HashSet::new();
         for layer in &suite.layers {
             if !seen.insert(layer.name.as_str()) {
@@ -186,10 +178,7 @@ impl Suite {
     pub fn load(path: impl AsRef<Path>) -> Result<Suite, ConvError> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConvError::Suite {
-            source_name: name.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConvError::Suite { source_name: name.clone(), reason: e.to_string() })?;
         Suite::from_json(&text, &name)
     }
 
@@ -200,28 +189,18 @@ impl Suite {
 
     /// The layer called `name`, or an error listing the names.
     pub fn layer(&self, name: &str) -> Result<&Layer, ConvError> {
-        self.layers
-            .iter()
-            .find(|l| l.name == name)
-            .ok_or_else(|| ConvError::Suite {
-                source_name: "suite".into(),
-                reason: format!(
-                    "no layer named {name:?}; layers: {}",
-                    self.layers
-                        .iter()
-                        .map(|l| l.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
+        self.layers.iter().find(|l| l.name == name).ok_or_else(|| ConvError::Suite {
+            source_name: "suite".into(),
+            reason: format!(
+                "no layer named {name:?}; layers: {}",
+                self.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })
     }
 
     /// `(name, problem)` for every layer.
     pub fn problems(&self) -> Result<Vec<(String, ConvProblem)>, ConvError> {
-        self.layers
-            .iter()
-            .map(|l| Ok((l.name.clone(), l.problem()?)))
-            .collect()
+        self.layers.iter().map(|l| Ok((l.name.clone(), l.problem()?))).collect()
     }
 }
 
@@ -240,13 +219,10 @@ mod tests {
 
     #[test]
     fn invalid_layer_names_layer_and_field() {
-        let text =
-            r#"{"layers":[{"name":"bad","c":16,"h":8,"w":8,"k":16,"r":3,"s":3,"groups":3}]}"#;
+        let text = r#"{"layers":[{"name":"bad","c":16,"h":8,"w":8,"k":16,"r":3,"s":3,"groups":3}]}"#;
         let e = Suite::from_json(text, "x.json").unwrap_err().to_string();
         assert_eq!(e, "layer bad: groups 3 does not divide input channels 16");
-        let e = Suite::from_json("{\"layers\": [", "x.json")
-            .unwrap_err()
-            .to_string();
+        let e = Suite::from_json("{\"layers\": [", "x.json").unwrap_err().to_string();
         assert!(e.starts_with("suite x.json:"), "{e}");
     }
 }

@@ -64,11 +64,7 @@ impl Data {
         let input = fill(shape.input_len, 3);
         let weights = fill(shape.weights_len, 2);
         let bias = problem.params.bias.then(|| fill(problem.k, 8));
-        Data {
-            input,
-            weights,
-            bias,
-        }
+        Data { input, weights, bias }
     }
 }
 
@@ -103,14 +99,8 @@ pub fn reference(problem: &ConvProblem, data: &Data) -> Reference {
                             for s in 0..p.s {
                                 let ph = oh * st_h + r * di_h;
                                 let pw = ow * st_w + s * di_w;
-                                let x = if ph >= pad_t
-                                    && ph - pad_t < p.h
-                                    && pw >= pad_l
-                                    && pw - pad_l < p.w
-                                {
-                                    data.input
-                                        [((n * p.c + ci) * p.h + ph - pad_t) * p.w + pw - pad_l]
-                                        as f64
+                                let x = if ph >= pad_t && ph - pad_t < p.h && pw >= pad_l && pw - pad_l < p.w {
+                                    data.input[((n * p.c + ci) * p.h + ph - pad_t) * p.w + pw - pad_l] as f64
                                 } else {
                                     0.0
                                 };
@@ -157,19 +147,10 @@ pub fn test_tiers() -> Vec<TestTier> {
     let mut v: Vec<TestTier> = isa::available_isas()
         .expect("CONVKIT_MAX_ISA must be valid in tests")
         .into_iter()
-        .map(|i| TestTier {
-            name: i.name(),
-            options: PlanOptions::default().with_isa(i),
-        })
+        .map(|i| TestTier { name: i.name(), options: PlanOptions::default().with_isa(i) })
         .collect();
-    v.push(TestTier {
-        name: "emu8",
-        options: PlanOptions::default().with_emulated_lanes(8),
-    });
-    v.push(TestTier {
-        name: "emu16",
-        options: PlanOptions::default().with_emulated_lanes(16),
-    });
+    v.push(TestTier { name: "emu8", options: PlanOptions::default().with_emulated_lanes(8) });
+    v.push(TestTier { name: "emu16", options: PlanOptions::default().with_emulated_lanes(16) });
     v
 }
 
@@ -202,42 +183,22 @@ pub enum CheckOutcome {
 /// Compares `backend` with naive on integer data (exact, or within the bound for inexact
 /// backends) and with the f64 reference on random data (within the bound). `Err` carries a
 /// message naming the backend, kernel, tier, problem and the first bad element.
-pub fn check(
-    backend: &dyn Backend,
-    problem: &ConvProblem,
-    options: &PlanOptions,
-) -> Result<CheckOutcome, String> {
+pub fn check(backend: &dyn Backend, problem: &ConvProblem, options: &PlanOptions) -> Result<CheckOutcome, String> {
     check_seeded(backend, problem, options, 0x5eed)
 }
 
 /// [`check`] with a chosen data seed.
-pub fn check_seeded(
-    backend: &dyn Backend,
-    problem: &ConvProblem,
-    options: &PlanOptions,
-    seed: u64,
-) -> Result<CheckOutcome, String> {
+pub fn check_seeded(backend: &dyn Backend, problem: &ConvProblem, options: &PlanOptions, seed: u64) -> Result<CheckOutcome, String> {
     if let Err(u) = backend.supports(problem) {
         return Ok(CheckOutcome::Unsupported(u.reason));
     }
-    let shape = problem
-        .validate()
-        .map_err(|e| format!("{problem}: invalid problem: {e}"))?;
+    let shape = problem.validate().map_err(|e| format!("{problem}: invalid problem: {e}"))?;
     let naive = crate::backend::backend("naive").expect("naive is registered");
-    let run = |b: &dyn Backend,
-               d: &Data,
-               opts: &PlanOptions|
-     -> Result<(Vec<f32>, String, Isa, Accuracy), String> {
+    let run = |b: &dyn Backend, d: &Data, opts: &PlanOptions| -> Result<(Vec<f32>, String, Isa, Accuracy), String> {
         let plan = b
             .plan_with(problem, &d.weights, d.bias.as_deref(), opts)
             .map_err(|e| format!("{} on {problem}: plan failed: {e}", b.name()))?;
-        let y = plan.run_alloc(&d.input).map_err(|e| {
-            format!(
-                "{} ({}) on {problem}: run failed: {e}",
-                b.name(),
-                plan.kernel()
-            )
-        })?;
+        let y = plan.run_alloc(&d.input).map_err(|e| format!("{} ({}) on {problem}: run failed: {e}", b.name(), plan.kernel()))?;
         Ok((y, plan.kernel(), plan.isa(), plan.accuracy()))
     };
 
@@ -247,27 +208,15 @@ pub fn check_seeded(
     let (yn, ..) = run(naive, &di, &PlanOptions::default())?;
     let label = format!("{} kernel {kernel} ({isa}) on {problem}", backend.name());
     let mut max_err_integer = 0.0f64;
-    let ri = if accuracy.exact_on_integers {
-        None
-    } else {
-        Some(reference(problem, &di))
-    };
+    let ri = if accuracy.exact_on_integers { None } else { Some(reference(problem, &di)) };
     for i in 0..y.len() {
         let err = (y[i] as f64 - yn[i] as f64).abs();
         let ok = match &ri {
             None => same_value(y[i], yn[i]),
-            Some(r) => {
-                err <= accuracy.bound(shape.reduction, r.abs_sums[i]) || same_value(y[i], yn[i])
-            }
+            Some(r) => err <= accuracy.bound(shape.reduction, r.abs_sums[i]) || same_value(y[i], yn[i]),
         };
         if !ok {
-            return Err(format!(
-                "{label}: integer data, element {} ({}) = {} but naive = {}",
-                i,
-                index_name(problem, i),
-                y[i],
-                yn[i]
-            ));
+            return Err(format!("{label}: integer data, element {} ({}) = {} but naive = {}", i, index_name(problem, i), y[i], yn[i]));
         }
         if err.is_finite() {
             max_err_integer = max_err_integer.max(err);
@@ -298,14 +247,7 @@ pub fn check_seeded(
             max_bound_ratio = max_bound_ratio.max(err / bound);
         }
     }
-    Ok(CheckOutcome::Agreed(CheckReport {
-        backend: backend.name(),
-        kernel,
-        isa,
-        max_err_integer,
-        max_err_random,
-        max_bound_ratio,
-    }))
+    Ok(CheckOutcome::Agreed(CheckReport { backend: backend.name(), kernel, isa, max_err_integer, max_err_random, max_bound_ratio }))
 }
 
 /// `n,k,oh,ow` of an output index.
@@ -356,28 +298,20 @@ fn small_factor() -> impl Strategy<Value = usize> {
 
 /// One axis: (input, kernel, stride, dilation, pad_begin, pad_end), always valid.
 fn axis() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
-    (
-        kernel_extent(),
-        small_factor(),
-        small_factor(),
-        0usize..=8,
-        0usize..=8,
-        0usize..=3,
-    )
-        .prop_flat_map(|(k, stride, dil, pa, pb, mode)| {
-            let dk = (k - 1) * dil + 1;
-            // Pads are usually small, sometimes >= the kernel.
-            let (pa, pb) = match mode {
-                0 => (0, 0),
-                1 => (pa.min(dk), pb.min(dk)),
-                _ => (pa % (dk + 2), pb % (dk + 2)),
-            };
-            let min_in = dk.saturating_sub(pa + pb).max(1);
-            // Inputs: exactly the minimum (output extent 1; a single row or column whenever
-            // the padding covers the kernel), or larger.
-            let input = prop_oneof![2 => Just(min_in), 5 => min_in..=min_in + 14];
-            (input, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
-        })
+    (kernel_extent(), small_factor(), small_factor(), 0usize..=8, 0usize..=8, 0usize..=3).prop_flat_map(|(k, stride, dil, pa, pb, mode)| {
+        let dk = (k - 1) * dil + 1;
+        // Pads are usually small, sometimes >= the kernel.
+        let (pa, pb) = match mode {
+            0 => (0, 0),
+            1 => (pa.min(dk), pb.min(dk)),
+            _ => (pa % (dk + 2), pb % (dk + 2)),
+        };
+        let min_in = dk.saturating_sub(pa + pb).max(1);
+        // Inputs: exactly the minimum (output extent 1; a single row or column whenever
+        // the padding covers the kernel), or larger.
+        let input = prop_oneof![2 => Just(min_in), 5 => min_in..=min_in + 14];
+        (input, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
+    })
 }
 
 fn activation() -> impl Strategy<Value = Activation> {
@@ -404,30 +338,17 @@ fn groups() -> impl Strategy<Value = (usize, usize, usize)> {
 /// 1-row and 1-column images, channels 1..40 and at tile widths +-1, every activation, with
 /// and without bias. At most [`MAX_STRATEGY_FLOPS`].
 pub fn problems() -> impl Strategy<Value = ConvProblem> {
-    (
-        prop_oneof![4 => Just(1usize), 1 => 2usize..=3],
-        groups(),
-        axis(),
-        axis(),
-        any::<bool>(),
-        activation(),
-    )
-        .prop_map(
-            |(n, (c, k, g), (h, r, sh, dh, pt, pb), (w, s, sw, dw, pl, pr), bias, act)| {
-                ConvProblem::new(n, c, h, w, k, r, s)
-                    .with_stride([sh, sw])
-                    .with_dilation([dh, dw])
-                    .with_padding([pt, pl, pb, pr])
-                    .with_groups(g)
-                    .with_bias(bias)
-                    .with_activation(act)
-            },
-        )
-        .prop_filter("valid and small", |p| {
-            p.validate()
-                .map(|s| s.flops <= MAX_STRATEGY_FLOPS)
-                .unwrap_or(false)
+    (prop_oneof![4 => Just(1usize), 1 => 2usize..=3], groups(), axis(), axis(), any::<bool>(), activation())
+        .prop_map(|(n, (c, k, g), (h, r, sh, dh, pt, pb), (w, s, sw, dw, pl, pr), bias, act)| {
+            ConvProblem::new(n, c, h, w, k, r, s)
+                .with_stride([sh, sw])
+                .with_dilation([dh, dw])
+                .with_padding([pt, pl, pb, pr])
+                .with_groups(g)
+                .with_bias(bias)
+                .with_activation(act)
         })
+        .prop_filter("valid and small", |p| p.validate().map(|s| s.flops <= MAX_STRATEGY_FLOPS).unwrap_or(false))
 }
 
 /// Problems whose 3x3 stride-1 dense structure suits Winograd, with the same edge bias.
@@ -440,13 +361,7 @@ pub fn problems_3x3_s1() -> impl Strategy<Value = ConvProblem> {
 /// Invalid problems: a valid problem with one field broken (zero, huge, near `usize::MAX`,
 /// groups not dividing, kernel larger than the padded input, bad clamp).
 pub fn invalid_problems() -> impl Strategy<Value = ConvProblem> {
-    let huge = prop_oneof![
-        Just(0usize),
-        Just(MAX_DIM + 1),
-        Just(1usize << 40),
-        Just(usize::MAX),
-        Just(usize::MAX / 2 + 1)
-    ];
+    let huge = prop_oneof![Just(0usize), Just(MAX_DIM + 1), Just(1usize << 40), Just(usize::MAX), Just(usize::MAX / 2 + 1)];
     (problems(), 0usize..=21, huge).prop_map(|(mut p, which, v)| {
         match which {
             0 => p.n = v,
@@ -486,18 +401,8 @@ pub fn invalid_problems() -> impl Strategy<Value = ConvProblem> {
                 p.params.dilation[1] = 2;
                 p.s = p.w.div_ceil(2) + 1;
             }
-            18 => {
-                p.params.activation = Activation::Clamp {
-                    min: 1.0,
-                    max: -1.0,
-                }
-            }
-            19 => {
-                p.params.activation = Activation::Clamp {
-                    min: f32::NAN,
-                    max: 1.0,
-                }
-            }
+            18 => p.params.activation = Activation::Clamp { min: 1.0, max: -1.0 },
+            19 => p.params.activation = Activation::Clamp { min: f32::NAN, max: 1.0 },
             20 => {
                 p.n = 1 << 20;
                 p.c = 1 << 20;

@@ -7,10 +7,7 @@ use convkit::{Backend, backend};
 use proptest::prelude::*;
 
 fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn check_everywhere(name: &str, p: &convkit::ConvProblem) -> Result<(), TestCaseError> {
@@ -30,5 +27,14 @@ proptest! {
     #[test]
     fn im2col_matches_naive(p in testing::problems()) {
         check_everywhere("im2col", &p)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(256), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn tiled_matches_naive(p in testing::problems()) {
+        check_everywhere("tiled", &p)?;
     }
 }

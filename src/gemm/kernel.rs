@@ -106,22 +106,11 @@ impl<const MR: usize, const NV: usize> WithSimd for GemmBlock<'_, MR, NV> {
 /// # Safety
 /// As [`gemm_block`].
 #[inline(always)]
-pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(
-    s: S,
-    g: &BlockArgs<'_>,
-) {
+pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: S, g: &BlockArgs<'_>) {
     let nr = NV * S::LANES;
     let panels = g.n.div_ceil(nr);
-    assert!(
-        g.a.len() >= g.m.div_ceil(MR) * g.kc * MR,
-        "packed A too short"
-    );
-    assert!(
-        panels == 0
-            || g.kc == 0
-            || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr,
-        "B block too short"
-    );
+    assert!(g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
+    assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
     let mut jr = 0;
     while jr < g.n {
         let nb = nr.min(g.n - jr);
@@ -238,11 +227,7 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
         for (i, row_acc) in acc.iter().enumerate() {
             // SAFETY: all MR rows of NV * LANES floats are valid (`mb == MR`, `nb == NV * LANES`).
             let row = unsafe { c.add(i * ldc) };
-            let bias = if last && epi.has_bias() {
-                Some(s.splat(epi.bias_of(row0 + i)))
-            } else {
-                None
-            };
+            let bias = if last && epi.has_bias() { Some(s.splat(epi.bias_of(row0 + i))) } else { None };
             for (v, x) in row_acc.iter().enumerate() {
                 // SAFETY: as above.
                 unsafe {
@@ -272,11 +257,7 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     for (i, row_spill) in spill.iter().enumerate().take(mb) {
         // SAFETY: row `i < mb` is valid.
         let row = unsafe { c.add(i * ldc) };
-        let bias = if last && epi.has_bias() {
-            Some(s.splat(epi.bias_of(row0 + i)))
-        } else {
-            None
-        };
+        let bias = if last && epi.has_bias() { Some(s.splat(epi.bias_of(row0 + i))) } else { None };
         let mut col = 0;
         while col < nb {
             let cnt = (nb - col).min(l);
@@ -286,21 +267,13 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
                 let p = row.add(col);
                 let mut x = s.load(row_spill.as_ptr().add(col));
                 if !first {
-                    let old = if cnt == l {
-                        s.load(p)
-                    } else {
-                        s.load_partial(p, cnt)
-                    };
+                    let old = if cnt == l { s.load(p) } else { s.load_partial(p, cnt) };
                     x = s.add(old, x);
                 }
                 if last {
                     x = epi.apply_with(s, x, bias);
                 }
-                if cnt == l {
-                    s.store(p, x)
-                } else {
-                    s.store_partial(p, cnt, x)
-                }
+                if cnt == l { s.store(p, x) } else { s.store_partial(p, cnt, x) }
             }
             col += l;
         }

@@ -47,32 +47,13 @@ impl SharedMut {
 /// assert_eq!(c, [19.0, 22.0, 43.0, 50.0]);
 /// # Ok::<(), convkit::ConvError>(())
 /// ```
-pub fn sgemm(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-) -> Result<(), ConvError> {
+pub fn sgemm(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), ConvError> {
     sgemm_with(&PlanOptions::default(), m, n, k, a, b, c)
 }
 
 /// [`sgemm`] on the tier selected by `options`.
-pub fn sgemm_with(
-    options: &PlanOptions,
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: &[f32],
-    c: &mut [f32],
-) -> Result<(), ConvError> {
-    let len = |x: usize, y: usize| {
-        x.checked_mul(y).ok_or(ConvError::Overflow {
-            what: "matrix size",
-        })
-    };
+pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> Result<(), ConvError> {
+    let len = |x: usize, y: usize| x.checked_mul(y).ok_or(ConvError::Overflow { what: "matrix size" });
     crate::backend::check_len("A", a.len(), len(m, k)?)?;
     crate::backend::check_len("B", b.len(), len(k, n)?)?;
     crate::backend::check_len("C", c.len(), len(m, n)?)?;

@@ -43,14 +43,7 @@ impl PackedA {
             }
             pc += kcb;
         }
-        PackedA {
-            m,
-            k,
-            mr,
-            kc,
-            m_padded,
-            data,
-        }
+        PackedA { m, k, mr, kc, m_padded, data }
     }
 
     /// The packed micro-panels of KC block starting at `pc`, from row `row0` (a multiple of
@@ -73,21 +66,8 @@ impl PackedA {
 
 /// Packs `b[pc .. pc + kcb][jc .. jc + ncb]` (row-major, leading dimension `ldb`) into
 /// NR-column micro-panels in `dst` (`ncb.div_ceil(nr) * nr * kcb` floats).
-pub fn pack_b(
-    b: &[f32],
-    ldb: usize,
-    pc: usize,
-    kcb: usize,
-    jc: usize,
-    ncb: usize,
-    nr: usize,
-    dst: &mut [f32],
-) {
-    for (panel, out) in dst
-        .chunks_exact_mut(kcb * nr)
-        .take(ncb.div_ceil(nr))
-        .enumerate()
-    {
+pub fn pack_b(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: usize, nr: usize, dst: &mut [f32]) {
+    for (panel, out) in dst.chunks_exact_mut(kcb * nr).take(ncb.div_ceil(nr)).enumerate() {
         let col0 = jc + panel * nr;
         let cols = nr.min(jc + ncb - col0);
         for (kk, group) in out.chunks_exact_mut(nr).enumerate() {

@@ -44,12 +44,7 @@ fn copy_over<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32], src_at: usi
     let mut i = 0;
     while i < n && at + i + l <= dst.len() && src_at + i + l <= src.len() {
         // SAFETY: `at + i + l <= dst.len()` and `src_at + i + l <= src.len()` (loop condition).
-        unsafe {
-            s.store(
-                dst.as_mut_ptr().add(at + i),
-                s.load(src.as_ptr().add(src_at + i)),
-            )
-        };
+        unsafe { s.store(dst.as_mut_ptr().add(at + i), s.load(src.as_ptr().add(src_at + i))) };
         i += l;
     }
     if i < n {
@@ -115,17 +110,7 @@ pub(crate) fn lower_block<S: Simd>(
 /// Output row `oh`, columns `ow0 .. ow0 + len` of one reduction row, to `dst[at ..][.. len]`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn lower_segment<S: Simd>(
-    s: S,
-    g: &Geometry,
-    tap: &Tap,
-    x: &[f32],
-    oh: usize,
-    ow0: usize,
-    dst: &mut [f32],
-    at: usize,
-    len: usize,
-) {
+fn lower_segment<S: Simd>(s: S, g: &Geometry, tap: &Tap, x: &[f32], oh: usize, ow0: usize, dst: &mut [f32], at: usize, len: usize) {
     // Row of the tap in padded coordinates; inside the image when pt <= ihp < pt + h.
     let ihp = oh * g.sh + tap.rd;
     if ihp < g.pt || ihp >= g.pt + g.h {
@@ -145,11 +130,7 @@ fn lower_segment<S: Simd>(
         let src = &x[row..row + g.w];
         for (t, v) in dst[at..at + len].iter_mut().enumerate() {
             let iwp = (ow0 + t) * g.sw + tap.sd;
-            *v = if iwp >= g.pl && iwp < g.pl + g.w {
-                src[iwp - g.pl]
-            } else {
-                0.0
-            };
+            *v = if iwp >= g.pl && iwp < g.pl + g.w { src[iwp - g.pl] } else { 0.0 };
         }
     }
 }

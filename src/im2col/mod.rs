@@ -14,11 +14,7 @@
 
 mod lower;
 
-use rayon::prelude::*;
-
-use crate::backend::{
-    Backend, Plan, PlanOptions, slots, validate_plan_inputs, validate_run_buffers,
-};
+use crate::backend::{Backend, Plan, PlanOptions, run_tasks, validate_plan_inputs, validate_run_buffers};
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
@@ -47,10 +43,7 @@ impl Backend for Im2col {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem
-            .validate()
-            .map(|_| ())
-            .map_err(|e| Unsupported::new("im2col", format!("invalid problem: {e}")))
+        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("im2col", format!("invalid problem: {e}")))
     }
 
     fn plan_with(
@@ -62,9 +55,7 @@ impl Backend for Im2col {
     ) -> Result<Box<dyn Plan>, ConvError> {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         let tier = options.tier()?;
-        Ok(Box::new(Im2colPlan::new(
-            problem, shape, weights, bias, tier,
-        )))
+        Ok(Box::new(Im2colPlan::new(problem, shape, weights, bias, tier)))
     }
 }
 
@@ -88,13 +79,7 @@ struct Im2colPlan {
 }
 
 impl Im2colPlan {
-    fn new(
-        problem: &ConvProblem,
-        shape: ConvShape,
-        weights: &[f32],
-        bias: Option<&[f32]>,
-        tier: Tier,
-    ) -> Im2colPlan {
+    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> Im2colPlan {
         let p = problem;
         let (mr, nr) = kernel::tile(tier);
         let mut bl = blocking(mr, nr);
@@ -106,9 +91,7 @@ impl Im2colPlan {
             bl.mc = v.parse::<usize>().unwrap();
         }
         bl.kc = bl.kc.min(l);
-        let packed = (0..p.params.groups)
-            .map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc))
-            .collect();
+        let packed = (0..p.params.groups).map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
         let plane = shape.oh * shape.ow;
         // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
         let target = (L2_BYTES / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);
@@ -127,18 +110,9 @@ impl Im2colPlan {
         let [dh, dw] = p.params.dilation;
         let hw = p.h * p.w;
         let taps = (0..shape.cg)
-            .flat_map(|c| {
-                (0..p.r).flat_map(move |r| {
-                    (0..p.s).map(move |s| Tap {
-                        c_off: c * hw,
-                        rd: r * dh,
-                        sd: s * dw,
-                    })
-                })
-            })
+            .flat_map(|c| (0..p.r).flat_map(move |r| (0..p.s).map(move |s| Tap { c_off: c * hw, rd: r * dh, sd: s * dw })))
             .collect();
-        let direct =
-            p.r == 1 && p.s == 1 && p.params.stride == [1, 1] && p.params.padding == [0; 4];
+        let direct = p.r == 1 && p.s == 1 && p.params.stride == [1, 1] && p.params.padding == [0; 4];
         let geometry = Geometry {
             h: p.h,
             w: p.w,
@@ -202,18 +176,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
         while pc < l {
             let kcb = kc.min(l - pc);
             if !plan.tune_nolower {
-                lower_block(
-                    s,
-                    &plan.geometry,
-                    t.x,
-                    t.p0,
-                    t.npix,
-                    lanes,
-                    pc,
-                    kcb,
-                    plan.ldb,
-                    t.ws,
-                );
+                lower_block(s, &plan.geometry, t.x, t.p0, t.npix, lanes, pc, kcb, plan.ldb, t.ws);
             }
             let mut ic = t.m0;
             while ic < t.m1 {
@@ -268,12 +231,7 @@ impl Plan for Im2colPlan {
         self.blocking.kc * self.ldb + LINE
     }
 
-    fn run(
-        &self,
-        input: &[f32],
-        output: &mut [f32],
-        workspace: &mut [f32],
-    ) -> Result<(), ConvError> {
+    fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError> {
         let per = self.workspace_len_per_thread();
         validate_run_buffers(&self.shape, input, output, workspace, per)?;
         self.tier.record_run();
@@ -285,45 +243,33 @@ impl Plan for Im2colPlan {
         let base = p.n * groups * chunks;
         // Too few tasks for the pool: split the output channels too (in MR multiples).
         let threads = rayon::current_num_threads();
-        let parts = if base >= threads {
-            1
-        } else {
-            threads.div_ceil(base).min(sh.kg.div_ceil(self.mr))
-        };
+        let parts = if base >= threads { 1 } else { threads.div_ceil(base).min(sh.kg.div_ceil(self.mr)) };
         let part_rows = sh.kg.div_ceil(parts).div_ceil(self.mr) * self.mr;
         let parts = sh.kg.div_ceil(part_rows);
         let tasks = base * parts;
-        let nslots = slots(workspace.len(), per, tasks);
         let out = SharedMut(output.as_mut_ptr());
         let chw = p.c * p.h * p.w;
         let cg_len = sh.cg * p.h * p.w;
-        workspace[..nslots * per]
-            .par_chunks_mut(per)
-            .enumerate()
-            .for_each(|(slot, ws)| {
-                let mut t = slot;
-                while t < tasks {
-                    let (part, rest) = (t % parts, t / parts);
-                    let (chunk, rest) = (rest % chunks, rest / chunks);
-                    let (g, n) = (rest % groups, rest / groups);
-                    let p0 = chunk * self.chunk;
-                    let align = ws.as_ptr().align_offset(64).min(LINE);
-                    let task = Im2colTask {
-                        plan: self,
-                        x: &input[n * chw + g * cg_len..][..cg_len],
-                        // SAFETY (arithmetic): image `n`, channel `g * kg` is inside the output.
-                        out: SharedMut(unsafe { out.get().add((n * p.k + g * sh.kg) * plane) }),
-                        group: g,
-                        m0: part * part_rows,
-                        m1: ((part + 1) * part_rows).min(sh.kg),
-                        p0,
-                        npix: self.chunk.min(plane - p0),
-                        ws: &mut ws[align..],
-                    };
-                    gemm_dispatch!(self.tier, Im2colTaskOf(task));
-                    t += nslots;
-                }
-            });
+        run_tasks(workspace, per, tasks, |t, ws| {
+            let (part, rest) = (t % parts, t / parts);
+            let (chunk, rest) = (rest % chunks, rest / chunks);
+            let (g, n) = (rest % groups, rest / groups);
+            let p0 = chunk * self.chunk;
+            let align = ws.as_ptr().align_offset(64).min(LINE);
+            let task = Im2colTask {
+                plan: self,
+                x: &input[n * chw + g * cg_len..][..cg_len],
+                // SAFETY (arithmetic): image `n`, channel `g * kg` is inside the output.
+                out: SharedMut(unsafe { out.get().add((n * p.k + g * sh.kg) * plane) }),
+                group: g,
+                m0: part * part_rows,
+                m1: ((part + 1) * part_rows).min(sh.kg),
+                p0,
+                npix: self.chunk.min(plane - p0),
+                ws: &mut ws[align..],
+            };
+            gemm_dispatch!(self.tier, Im2colTaskOf(task));
+        });
         Ok(())
     }
 }

@@ -60,11 +60,7 @@ impl Simd for Scalar {
     #[inline(always)]
     unsafe fn load_partial(self, p: *const f32, n: usize) -> f32 {
         // SAFETY: read only when `n == 1`, which the caller guarantees readable.
-        if n == 0 {
-            0.0
-        } else {
-            unsafe { p.read_unaligned() }
-        }
+        if n == 0 { 0.0 } else { unsafe { p.read_unaligned() } }
     }
     #[inline(always)]
     unsafe fn store_partial(self, p: *mut f32, n: usize, v: f32) {

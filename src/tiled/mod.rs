@@ -1,24 +1,230 @@
-//! stub
-#![allow(missing_docs)]
-use crate::backend::{Backend, Plan, PlanOptions};
+//! The `tiled` backend: register- and cache-tiled direct convolution, convkit's flagship.
+//!
+//! * Dense and grouped layers ([`direct`]): weights packed at plan time into blocks of
+//!   output channels of the vector width ([`pack`]); each register tile is `P` output pixels
+//!   by one or two vectors of output channels, accumulated over every tap `(c, r, s)` with the
+//!   input broadcast. Padding is removed before the kernels run: each task copies the padded
+//!   input rows it needs into a zero-bordered band ([`band`]); unpadded layers read the input
+//!   in place. Tiles may span output rows, so small images waste nothing.
+//! * Depthwise layers (`groups == C`, any depth multiplier) ([`depthwise`]): vectors run
+//!   along output rows instead, over a zero-padded (and, for stride 2, phase-split) plane.
+//!
+//! Input and output stay NCHW; every layout change happens inside `run`. Tasks are (image,
+//! group, band of output rows, channel blocks) on the caller's rayon pool; the reduction is
+//! never split, so results are identical for any thread count.
+
+mod band;
+mod depthwise;
+mod direct;
+mod pack;
+
+use crate::backend::{Backend, Plan, PlanOptions, run_tasks, validate_plan_inputs, validate_run_buffers};
+use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
-use crate::problem::ConvProblem;
+use crate::gemm::SharedMut;
+use crate::gemm::blocking::{L1D_BYTES, L2_BYTES};
+use crate::isa::Isa;
+use crate::problem::{ConvProblem, ConvShape};
+use crate::simd::Tier;
+use band::BandLayout;
+use depthwise::DepthwisePlan;
+use direct::{DenseWork, PixelMap, TileKind, run_dense};
+use pack::PackedDense;
+
+/// The tiled direct-convolution backend. Supports every valid problem.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Tiled;
+
 impl Backend for Tiled {
     fn name(&self) -> &'static str {
         "tiled"
     }
-    fn supports(&self, _p: &ConvProblem) -> Result<(), Unsupported> {
-        Err(Unsupported::new("tiled", "not built yet"))
+
+    fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
+        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("tiled", format!("invalid problem: {e}")))
     }
+
     fn plan_with(
         &self,
-        p: &ConvProblem,
-        _w: &[f32],
-        _b: Option<&[f32]>,
-        _o: &PlanOptions,
+        problem: &ConvProblem,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        options: &PlanOptions,
     ) -> Result<Box<dyn Plan>, ConvError> {
-        Err(self.supports(p).unwrap_err().into())
+        let shape = validate_plan_inputs(problem, weights, bias)?;
+        let tier = options.tier()?;
+        if depthwise::suits(problem, &shape) {
+            return Ok(DepthwisePlan::new(problem, shape, weights, bias, tier));
+        }
+        Ok(Box::new(DensePlan::new(problem, shape, weights, bias, tier)))
+    }
+}
+
+/// Where a dense task reads its input.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    /// No padding: the group's input, in place.
+    Input,
+    /// Padding: a zero-bordered band copied per task.
+    Band(BandLayout),
+}
+
+struct DensePlan {
+    problem: ConvProblem,
+    shape: ConvShape,
+    tier: Tier,
+    kind: TileKind,
+    weights: PackedDense,
+    taps: Vec<usize>,
+    source: Source,
+    /// Buffer offset between consecutive output rows.
+    row_step: usize,
+    /// Output rows per task.
+    band_rows: usize,
+    /// Taps per reduction block (packed weights of one block fit in half of L1).
+    taps_per_block: usize,
+    /// Partial-sum floats per task.
+    acc_len: usize,
+    kernel: String,
+}
+
+impl DensePlan {
+    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> DensePlan {
+        let p = problem;
+        let [sh, sw] = p.params.stride;
+        let [dh, dw] = p.params.dilation;
+        // Narrow tiles (one vector of channels) when a group's channels fit one vector.
+        let (_, wide_kb) = direct::tile(tier, TileKind::Wide);
+        let kind = if shape.kg * 2 <= wide_kb { TileKind::Narrow } else { TileKind::Wide };
+        let (ptile, kb) = direct::tile(tier, kind);
+        let packed = PackedDense::pack(weights, bias, p.params.groups, shape.kg, shape.reduction, kb);
+        let dk_h = (p.r - 1) * dh + 1;
+        let dk_w = (p.s - 1) * dw + 1;
+        let padded = p.params.padding != [0; 4];
+        let row_len = if padded { (shape.ow - 1) * sw + dk_w } else { p.w };
+        // Output rows per task: the band of input rows they read takes about half of L2.
+        let row_bytes = shape.cg * row_len * 4;
+        let fit_rows = (L2_BYTES / 2 / row_bytes.max(1)).max(dk_h);
+        let band_rows = ((fit_rows - dk_h) / sh + 1).clamp(1, shape.oh);
+        let (source, channel_stride) = if padded {
+            let rows = (band_rows - 1) * sh + dk_h;
+            let layout = BandLayout {
+                h: p.h,
+                w: p.w,
+                pad_top: p.params.padding[0],
+                pad_left: p.params.padding[1],
+                wp: row_len,
+                channel_stride: rows * row_len,
+            };
+            (Source::Band(layout), rows * row_len)
+        } else {
+            (Source::Input, p.h * p.w)
+        };
+        let taps = (0..shape.cg)
+            .flat_map(|c| (0..p.r).flat_map(move |r| (0..p.s).map(move |s| c * channel_stride + r * dh * row_len + s * dw)))
+            .collect();
+        let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
+        let rs = p.r * p.s;
+        let taps_per_block = (L1D_BYTES / 2 / (kb * 4) / rs * rs).max(rs);
+        let acc_len = direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block);
+        DensePlan { problem: *p, shape, tier, kind, weights: packed, taps, source, row_step: sh * row_len, band_rows, taps_per_block, acc_len, kernel }
+    }
+}
+
+impl Plan for DensePlan {
+    fn backend(&self) -> &'static str {
+        "tiled"
+    }
+    fn kernel(&self) -> String {
+        self.kernel.clone()
+    }
+    fn isa(&self) -> Isa {
+        self.tier.isa()
+    }
+    fn problem(&self) -> &ConvProblem {
+        &self.problem
+    }
+    fn shape(&self) -> &ConvShape {
+        &self.shape
+    }
+    fn workspace_len_per_thread(&self) -> usize {
+        self.band_len() + self.acc_len
+    }
+
+    fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError> {
+        let per = self.workspace_len_per_thread();
+        validate_run_buffers(&self.shape, input, output, workspace, per)?;
+        self.tier.record_run();
+        let p = &self.problem;
+        let sh = &self.shape;
+        let groups = p.params.groups;
+        let plane = sh.oh * sh.ow;
+        let bands = sh.oh.div_ceil(self.band_rows);
+        let base = p.n * groups * bands;
+        let blocks = self.weights.blocks;
+        let threads = rayon::current_num_threads();
+        let parts = if base >= threads { 1 } else { threads.div_ceil(base).min(blocks) };
+        let per_part = blocks.div_ceil(parts);
+        let parts = blocks.div_ceil(per_part);
+        let tasks = base * parts;
+        let out = SharedMut(output.as_mut_ptr());
+        let chw = p.c * p.h * p.w;
+        let cg_len = sh.cg * p.h * p.w;
+        let dk_h = (p.r - 1) * p.params.dilation[0] + 1;
+        let epilogue = Epilogue::new(self.weights_bias(), p.params.activation);
+        run_tasks(workspace, per, tasks, |t, ws| {
+            let (part, rest) = (t % parts, t / parts);
+            let (band, rest) = (rest % bands, rest / bands);
+            let (g, n) = (rest % groups, rest / groups);
+            let oh0 = band * self.band_rows;
+            let oh1 = (oh0 + self.band_rows).min(sh.oh);
+            let x_group = &input[n * chw + g * cg_len..][..cg_len];
+            let (band, acc) = ws.split_at_mut(self.band_len());
+            let (x, oh_base): (&[f32], usize) = match self.source {
+                Source::Input => (x_group, 0),
+                Source::Band(layout) => {
+                    let rows = (oh1 - 1 - oh0) * p.params.stride[0] + dk_h;
+                    layout.fill(x_group, sh.cg, oh0 * p.params.stride[0], rows, band);
+                    (&band[..], oh0)
+                }
+            };
+            let work = DenseWork {
+                x,
+                taps: &self.taps,
+                taps_per_block: self.taps_per_block,
+                weights: &self.weights,
+                group: g,
+                blk0: part * per_part,
+                blk1: ((part + 1) * per_part).min(blocks),
+                kg: sh.kg,
+                // SAFETY (arithmetic): image `n`, channel `g * kg` is inside the output.
+                out: SharedMut(unsafe { out.get().add((n * p.k + g * sh.kg) * plane) }),
+                plane,
+                q0: oh0 * sh.ow,
+                q1: oh1 * sh.ow,
+                pixels: PixelMap { ow: sh.ow, row_step: self.row_step, col_step: p.params.stride[1], oh_base },
+                epilogue,
+                acc,
+            };
+            // SAFETY: tasks partition (image, group, rows, channel blocks), so this task
+            // alone writes its channels and pixels, all inside the output.
+            unsafe { run_dense(self.tier, self.kind, work) };
+        });
+        Ok(())
+    }
+}
+
+impl DensePlan {
+    /// Floats of the padded input band (0 when the input is read in place).
+    fn band_len(&self) -> usize {
+        match self.source {
+            Source::Input => 0,
+            Source::Band(b) => self.shape.cg * b.channel_stride,
+        }
+    }
+
+    /// The epilogue's bias marker: the packed (padded) bias is what the kernel reads.
+    fn weights_bias(&self) -> Option<&[f32]> {
+        self.problem.params.bias.then_some(&self.weights.bias[..])
     }
 }

@@ -12,13 +12,7 @@ impl Backend for Winograd {
     fn supports(&self, _p: &ConvProblem) -> Result<(), Unsupported> {
         Err(Unsupported::new("winograd", "not built yet"))
     }
-    fn plan_with(
-        &self,
-        p: &ConvProblem,
-        _w: &[f32],
-        _b: Option<&[f32]>,
-        _o: &PlanOptions,
-    ) -> Result<Box<dyn Plan>, ConvError> {
+    fn plan_with(&self, p: &ConvProblem, _w: &[f32], _b: Option<&[f32]>, _o: &PlanOptions) -> Result<Box<dyn Plan>, ConvError> {
         Err(self.supports(p).unwrap_err().into())
     }
 }

@@ -11,23 +11,14 @@ pub struct Avx2(());
 impl Avx2 {
     /// `Some` if the CPU has AVX2 and FMA.
     pub fn new() -> Option<Self> {
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            Some(Avx2(()))
-        } else {
-            None
-        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") { Some(Avx2(())) } else { None }
     }
 }
 
 #[inline(always)]
 fn lane_mask(n: usize) -> __m256i {
     // SAFETY (all intrinsics below): an `Avx2` value exists, so AVX2 is present.
-    unsafe {
-        _mm256_cmpgt_epi32(
-            _mm256_set1_epi32(n.min(8) as i32),
-            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        )
-    }
+    unsafe { _mm256_cmpgt_epi32(_mm256_set1_epi32(n.min(8) as i32), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)) }
 }
 
 impl Simd for Avx2 {

@@ -11,10 +11,7 @@ pub struct Avx512(());
 impl Avx512 {
     /// `Some` if the CPU has AVX-512F, AVX2 and FMA.
     pub fn new() -> Option<Self> {
-        if is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-        {
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
             Some(Avx512(()))
         } else {
             None

@@ -1,0 +1,305 @@
+//! The dense direct-convolution kernel: a register tile of `P` output pixels by `KV` vectors of
+//! output channels, written once over [`Simd`].
+//!
+//! For every tap `(c, r, s)` the tile loads `KV` vectors of packed weights (one per block of
+//! `LANES` output channels) and broadcasts each pixel's input value: `P x KV` FMAs per
+//! `KV + P` loads. Pixels are addressed through per-pixel offsets, so a tile may span output
+//! rows and any stride or dilation costs nothing extra; borders were removed beforehand (the
+//! input is either unpadded or a zero-padded band). Bias and activation are applied to the
+//! accumulators, which are then written to NCHW (a transpose through a small stack tile: each
+//! channel's `P` pixels are contiguous in the output).
+//!
+//! Tiles per tier (accumulators + weight vectors + 1 broadcast <= registers):
+//!
+//! | tier | wide `P x KV*LANES` | narrow |
+//! |---|---|---|
+//! | scalar | 6 x 2 | 12 x 1 |
+//! | portable | 6 x 8 | 12 x 4 |
+//! | avx2 | 6 x 16 | 12 x 8 |
+//! | avx512 | 14 x 32 | 28 x 16 |
+
+use crate::epilogue::Epilogue;
+use crate::gemm::SharedMut;
+use crate::simd::{Simd, Tier, WithSimd, dispatch};
+
+use super::pack::PackedDense;
+
+/// Widest tile row (channels) of any tier, for the transpose buffer.
+const MAX_KB: usize = 32;
+
+/// How many taps ahead the weight stream is prefetched (~200 cycles at one tap per 6-14).
+const WEIGHT_PREFETCH_TAPS: usize = 32;
+
+/// Whether a plan uses the wide (2 vectors of channels) or narrow (1 vector) tile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TileKind {
+    Wide,
+    Narrow,
+}
+
+macro_rules! dense_dispatch {
+    ($tier:expr, $kind:expr, $op:ident ( $($arg:expr),* )) => {
+        match $kind {
+            TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2; portable: 6, 2; avx2: 6, 2; avx512: 14, 2>($($arg),*)),
+            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1; portable: 12, 1; avx2: 12, 1; avx512: 28, 1>($($arg),*)),
+        }
+    };
+}
+
+struct ShapeOf<const P: usize, const KV: usize>();
+
+impl<const P: usize, const KV: usize> WithSimd for ShapeOf<P, KV> {
+    type Output = (usize, usize);
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _: S) -> (usize, usize) {
+        (P, KV * S::LANES)
+    }
+}
+
+/// `(pixels, channels)` of the tier's tile of this kind.
+pub(crate) fn tile(tier: Tier, kind: TileKind) -> (usize, usize) {
+    dense_dispatch!(tier, kind, ShapeOf())
+}
+
+/// Maps output pixels to offsets in the (band or input) buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PixelMap {
+    /// Output width.
+    pub ow: usize,
+    /// Buffer offset between consecutive output rows: `stride_h * row_length`.
+    pub row_step: usize,
+    /// `stride_w`.
+    pub col_step: usize,
+    /// Output row whose first pixel is at offset 0.
+    pub oh_base: usize,
+}
+
+impl PixelMap {
+    #[inline(always)]
+    fn offset(&self, oh: usize, ow: usize) -> usize {
+        (oh - self.oh_base) * self.row_step + ow * self.col_step
+    }
+}
+
+/// One task's dense work: output pixels `q0 .. q1` of one image and group, channel blocks
+/// `blk0 .. blk1`.
+pub(crate) struct DenseWork<'a> {
+    /// Band (or unpadded group input) the offsets index.
+    pub x: &'a [f32],
+    /// Reduction offsets, one per tap, increasing.
+    pub taps: &'a [usize],
+    /// Taps per reduction block: one block's packed weights stay in L1 while every tile of
+    /// the task uses them; partial sums wait in `acc` between blocks.
+    pub taps_per_block: usize,
+    pub weights: &'a PackedDense,
+    pub group: usize,
+    pub blk0: usize,
+    pub blk1: usize,
+    /// Output channels per group.
+    pub kg: usize,
+    /// The group's output channel 0, pixel 0 of this image.
+    pub out: SharedMut,
+    pub plane: usize,
+    pub q0: usize,
+    pub q1: usize,
+    pub pixels: PixelMap,
+    pub epilogue: Epilogue<'a>,
+    /// Partial sums between reduction blocks: `ceil((q1 - q0) / P) * P * KB` floats (unused
+    /// when the reduction is one block).
+    pub acc: &'a mut [f32],
+}
+
+/// Floats of partial sums a task over `pixels` output pixels needs (0 if the reduction fits
+/// one block).
+pub(crate) fn acc_len(tier: Tier, kind: TileKind, pixels: usize, taps: usize, taps_per_block: usize) -> usize {
+    let (p, kb) = tile(tier, kind);
+    if taps <= taps_per_block { 0 } else { pixels.div_ceil(p) * p * kb }
+}
+
+/// Runs the dense tiles of `work` on `tier`.
+///
+/// # Safety
+/// `work.out` must be valid for writes of channels `blk0 * KB ..` (up to `kg`) of pixels
+/// `q0 .. q1` (channel stride `plane`), and no other thread may access them.
+pub(crate) unsafe fn run_dense(tier: Tier, kind: TileKind, work: DenseWork<'_>) {
+    dense_dispatch!(tier, kind, DenseOp(work))
+}
+
+struct DenseOp<'a, const P: usize, const KV: usize>(DenseWork<'a>);
+
+impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        let w = self.0;
+        let kb = KV * S::LANES;
+        assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1);
+        let ntaps = w.taps.len();
+        assert!(ntaps == w.weights.reduction && ntaps > 0);
+        let last_pixel = w.q1 - 1;
+        let max_off = w.pixels.offset(last_pixel / w.pixels.ow, last_pixel % w.pixels.ow);
+        assert!(max_off + w.taps[ntaps - 1] < w.x.len(), "band too small for the tile offsets");
+        let per_block = w.taps_per_block.max(1);
+        let tiles = (w.q1 - w.q0).div_ceil(P);
+        assert!(ntaps <= per_block || w.acc.len() >= tiles * P * kb, "partial-sum buffer too small");
+        let acc = w.acc.as_mut_ptr();
+        for blk in w.blk0..w.blk1 {
+            let wblk = w.weights.block(w.group, blk);
+            let bias = w.epilogue.has_bias().then(|| w.weights.bias(w.group, blk));
+            let kvalid = kb.min(w.kg - blk * kb);
+            let mut t0 = 0;
+            while t0 < ntaps {
+                let t1 = (t0 + per_block).min(ntaps);
+                let (first, last) = (t0 == 0, t1 == ntaps);
+                let (mut oh, mut ow) = (w.q0 / w.pixels.ow, w.q0 % w.pixels.ow);
+                let mut q = w.q0;
+                let mut tile = 0;
+                while q < w.q1 {
+                    let pvalid = P.min(w.q1 - q);
+                    let mut offs = [0usize; P];
+                    #[allow(clippy::needless_range_loop)]
+                    for p in 0..P {
+                        if p < pvalid {
+                            offs[p] = w.pixels.offset(oh, ow);
+                            ow += 1;
+                            if ow == w.pixels.ow {
+                                ow = 0;
+                                oh += 1;
+                            }
+                        } else {
+                            // Tail: repeat the last pixel (computed, not stored).
+                            offs[p] = offs[p - 1];
+                        }
+                    }
+                    // SAFETY: offsets <= max_off, taps <= the last tap, and their sum stays
+                    // inside `x` (asserted); the block's packed weights hold `ntaps * kb`
+                    // floats; the partial-sum slot `tile` is inside `acc` (asserted) and
+                    // only used when the reduction has several blocks; output channels
+                    // `blk * kb .. + kvalid`, pixels `q .. q + pvalid` are this task's (the
+                    // caller's contract).
+                    unsafe {
+                        let slot = acc.wrapping_add(tile * P * kb);
+                        let out = if last {
+                            TileOut::Finish {
+                                bias,
+                                epi: &w.epilogue,
+                                out: w.out.get().add(blk * kb * w.plane + q),
+                                plane: w.plane,
+                                pvalid,
+                                kvalid,
+                            }
+                        } else {
+                            TileOut::Spill(slot)
+                        };
+                        dense_tile::<S, P, KV>(
+                            s,
+                            w.x.as_ptr(),
+                            &offs,
+                            &w.taps[t0..t1],
+                            wblk.as_ptr().add(t0 * kb),
+                            (!first).then_some(slot as *const f32),
+                            out,
+                        );
+                    }
+                    q += pvalid;
+                    tile += 1;
+                }
+                t0 = t1;
+            }
+        }
+    }
+}
+
+/// Where a tile's accumulators go after its taps.
+enum TileOut<'a> {
+    /// More reduction blocks follow: park the raw sums (`P * KB` floats).
+    Spill(*mut f32),
+    /// Last block: bias, activation, transposed store into NCHW.
+    Finish { bias: Option<&'a [f32]>, epi: &'a Epilogue<'a>, out: *mut f32, plane: usize, pvalid: usize, kvalid: usize },
+}
+
+/// One `P x KV*LANES` tile over `taps`, starting from zero or from parked sums.
+///
+/// # Safety
+/// `x + offs[p] + taps[t]` readable for all `p, t`; `w` holds `taps.len() * KV * LANES`
+/// floats; `acc_in` (if any) holds `P * KV * LANES` readable floats; the `TileOut` pointers
+/// are writable: `Spill` for `P * KV * LANES` floats, `Finish` at `out + k * plane + p` for
+/// `k < kvalid`, `p < pvalid`.
+#[inline(always)]
+unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize>(
+    s: S,
+    x: *const f32,
+    offs: &[usize; P],
+    taps: &[usize],
+    w: *const f32,
+    acc_in: Option<*const f32>,
+    out: TileOut<'_>,
+) {
+    let l = S::LANES;
+    let mut acc = [[s.zero(); KV]; P];
+    if let Some(src) = acc_in {
+        for (p, row) in acc.iter_mut().enumerate() {
+            for (v, a) in row.iter_mut().enumerate() {
+                // SAFETY: `p * KV * l + v * l + l <= P * KV * l` floats of `src` are readable.
+                *a = unsafe { s.load(src.add((p * KV + v) * l)) };
+            }
+        }
+    }
+    let mut wp = w;
+    for &t in taps {
+        // Weights of a block are cold for the first tile that uses it: prefetch them a few
+        // hundred cycles ahead (they are contiguous, also across blocks).
+        let mut line = 0;
+        while line < KV * l {
+            s.prefetch(wp.wrapping_add(WEIGHT_PREFETCH_TAPS * KV * l + line));
+            line += 16;
+        }
+        // SAFETY: the caller guarantees these reads are in bounds.
+        unsafe {
+            let xt = x.add(t);
+            let mut wv = [s.zero(); KV];
+            for (v, slot) in wv.iter_mut().enumerate() {
+                *slot = s.load(wp.add(v * l));
+            }
+            for (p, row) in acc.iter_mut().enumerate() {
+                let b = s.broadcast(xt.add(offs[p]));
+                for (v, a) in row.iter_mut().enumerate() {
+                    *a = s.fma(wv[v], b, *a);
+                }
+            }
+            wp = wp.add(KV * l);
+        }
+    }
+    match out {
+        TileOut::Spill(dst) => {
+            for (p, row) in acc.iter().enumerate() {
+                for (v, a) in row.iter().enumerate() {
+                    // SAFETY: as for `acc_in`, `dst` holds `P * KV * l` writable floats.
+                    unsafe { s.store(dst.add((p * KV + v) * l), *a) };
+                }
+            }
+        }
+        TileOut::Finish { bias, epi, out, plane, pvalid, kvalid } => {
+            // Epilogue in registers, then a transpose through the stack: channel k's pixels
+            // are contiguous in NCHW.
+            let mut tile = [[0.0f32; MAX_KB]; P];
+            for (p, row) in acc.iter().enumerate() {
+                for (v, a) in row.iter().enumerate() {
+                    let b = bias.map(|b| s.from_slice(&b[v * l..]));
+                    let y = epi.apply_with(s, *a, b);
+                    // SAFETY: `v * l + l <= KV * LANES <= MAX_KB`.
+                    unsafe { s.store(tile[p].as_mut_ptr().add(v * l), y) };
+                }
+            }
+            for k in 0..kvalid {
+                // SAFETY: channel `k < kvalid`, pixels `< pvalid` are writable (caller's contract).
+                let o = unsafe { out.add(k * plane) };
+                for (p, row) in tile.iter().enumerate().take(pvalid) {
+                    // SAFETY: as above.
+                    unsafe { o.add(p).write(row[k]) };
+                }
+            }
+        }
+    }
+}
