@@ -35,16 +35,6 @@ impl<'a> Epilogue<'a> {
         self.bias.is_some()
     }
 
-    /// `act(v + bias)` for a vector whose lanes all belong to output channel `k`.
-    #[inline(always)]
-    pub(crate) fn apply_channel<S: Simd>(&self, s: S, v: S::V, k: usize) -> S::V {
-        let v = match self.bias {
-            Some(b) => s.add(v, s.splat(b[k])),
-            None => v,
-        };
-        self.activate(s, v)
-    }
-
     /// `act(v + bias)` for a vector of lanes belonging to consecutive channels, with the bias
     /// vector already loaded (`None` if there is no bias).
     #[inline(always)]

@@ -56,6 +56,11 @@ impl<const N: usize> Simd for Emulated<N> {
         std::array::from_fn(|i| if a[i] < b[i] { a[i] } else { b[i] })
     }
     #[inline(always)]
+    fn deinterleave(self, a: [f32; N], b: [f32; N]) -> ([f32; N], [f32; N]) {
+        let pick = |i: usize| if i < N { a[i] } else { b[i - N] };
+        (std::array::from_fn(|i| pick(2 * i)), std::array::from_fn(|i| pick(2 * i + 1)))
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> [f32; N] {
         // SAFETY: the caller guarantees N readable floats at `p`.
         unsafe { (p as *const [f32; N]).read_unaligned() }

@@ -34,6 +34,7 @@
 use crate::isa::Isa;
 
 mod portable;
+pub(crate) mod rows;
 mod scalar;
 pub use portable::Portable;
 pub use scalar::Scalar;
@@ -123,6 +124,10 @@ pub trait Simd: Copy + Send + Sync + 'static {
     fn prefetch(self, p: *const f32) {
         let _ = p;
     }
+
+    /// Splits the `2 * LANES` floats `[a, b]` into even and odd positions:
+    /// `([a0, a2, .., b0, b2, ..], [a1, a3, .., b1, b3, ..])`.
+    fn deinterleave(self, a: Self::V, b: Self::V) -> (Self::V, Self::V);
 
     /// `splat(*p)`.
     ///

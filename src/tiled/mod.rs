@@ -127,7 +127,20 @@ impl DensePlan {
         let rs = p.r * p.s;
         let taps_per_block = (L1D_BYTES / 2 / (kb * 4) / rs * rs).max(rs);
         let acc_len = direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block);
-        DensePlan { problem: *p, shape, tier, kind, weights: packed, taps, source, row_step: sh * row_len, band_rows, taps_per_block, acc_len, kernel }
+        DensePlan {
+            problem: *p,
+            shape,
+            tier,
+            kind,
+            weights: packed,
+            taps,
+            source,
+            row_step: sh * row_len,
+            band_rows,
+            taps_per_block,
+            acc_len,
+            kernel,
+        }
     }
 }
 

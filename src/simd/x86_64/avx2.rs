@@ -76,6 +76,20 @@ impl Simd for Avx2 {
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
     }
     #[inline(always)]
+    fn deinterleave(self, a: __m256, b: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX2 is present. Per 128-bit lane, shufps picks
+        // [a0 a2 b0 b2] (0x88) and [a1 a3 b1 b3] (0xDD); vpermpd 0xD8 then orders the 64-bit
+        // pairs (a_lo, b_lo, a_hi, b_hi) as (a_lo, a_hi, b_lo, b_hi).
+        unsafe {
+            let even = _mm256_shuffle_ps::<0x88>(a, b);
+            let odd = _mm256_shuffle_ps::<0xDD>(a, b);
+            (
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(even))),
+                _mm256_castpd_ps(_mm256_permute4x64_pd::<0xD8>(_mm256_castps_pd(odd))),
+            )
+        }
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m256 {
         // SAFETY: AVX is present; the caller guarantees 8 readable floats at `p`.
         unsafe { _mm256_loadu_ps(p) }
