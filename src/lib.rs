@@ -46,6 +46,7 @@ pub mod suite;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tiled;
+pub mod timing;
 pub mod winograd;
 
 pub use auto::{Auto, AutoOptions, Wisdom};

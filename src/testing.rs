@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 use proptest::prelude::*;
+use rayon::prelude::*;
 
 pub use crate::backend::Accuracy;
 use crate::backend::{Backend, PlanOptions};
@@ -85,10 +86,14 @@ pub fn reference(problem: &ConvProblem, data: &Data) -> Reference {
     let [di_h, di_w] = p.params.dilation;
     let [pad_t, pad_l, _, _] = p.params.padding;
     let (lo, hi) = p.params.activation.bounds();
-    let mut values = vec![0.0f64; sh.output_len];
-    let mut abs_sums = vec![0.0f64; sh.output_len];
-    for n in 0..p.n {
-        for k in 0..p.k {
+    let plane = sh.oh * sh.ow;
+    // Output planes in parallel (each element's sum is sequential: deterministic).
+    let planes: Vec<(Vec<f64>, Vec<f64>)> = (0..p.n * p.k)
+        .into_par_iter()
+        .map(|nk| {
+            let (n, k) = (nk / p.k, nk % p.k);
+            let mut values = vec![0.0f64; plane];
+            let mut abs_sums = vec![0.0f64; plane];
             let g = k / sh.kg;
             for oh in 0..sh.oh {
                 for ow in 0..sh.ow {
@@ -116,12 +121,17 @@ pub fn reference(problem: &ConvProblem, data: &Data) -> Reference {
                     }
                     let v = if (lo as f64) > acc { lo as f64 } else { acc };
                     let v = if (hi as f64) < v { hi as f64 } else { v };
-                    let i = ((n * p.k + k) * sh.oh + oh) * sh.ow + ow;
-                    values[i] = v;
-                    abs_sums[i] = abs;
+                    values[oh * sh.ow + ow] = v;
+                    abs_sums[oh * sh.ow + ow] = abs;
                 }
             }
-        }
+            (values, abs_sums)
+        })
+        .collect();
+    let (mut values, mut abs_sums) = (Vec::with_capacity(sh.output_len), Vec::with_capacity(sh.output_len));
+    for (v, a) in planes {
+        values.extend(v);
+        abs_sums.extend(a);
     }
     Reference { values, abs_sums }
 }
@@ -184,70 +194,104 @@ pub enum CheckOutcome {
 /// backends) and with the f64 reference on random data (within the bound). `Err` carries a
 /// message naming the backend, kernel, tier, problem and the first bad element.
 pub fn check(backend: &dyn Backend, problem: &ConvProblem, options: &PlanOptions) -> Result<CheckOutcome, String> {
-    check_seeded(backend, problem, options, 0x5eed)
+    Checker::new(problem, 0x5eed)?.check(backend, options)
 }
 
-/// [`check`] with a chosen data seed.
-pub fn check_seeded(backend: &dyn Backend, problem: &ConvProblem, options: &PlanOptions, seed: u64) -> Result<CheckOutcome, String> {
-    if let Err(u) = backend.supports(problem) {
-        return Ok(CheckOutcome::Unsupported(u.reason));
-    }
-    let shape = problem.validate().map_err(|e| format!("{problem}: invalid problem: {e}"))?;
-    let naive = crate::backend::backend("naive").expect("naive is registered");
-    let run = |b: &dyn Backend, d: &Data, opts: &PlanOptions| -> Result<(Vec<f32>, String, Isa, Accuracy), String> {
-        let plan = b
-            .plan_with(problem, &d.weights, d.bias.as_deref(), opts)
-            .map_err(|e| format!("{} on {problem}: plan failed: {e}", b.name()))?;
-        let y = plan.run_alloc(&d.input).map_err(|e| format!("{} ({}) on {problem}: run failed: {e}", b.name(), plan.kernel()))?;
-        Ok((y, plan.kernel(), plan.isa(), plan.accuracy()))
-    };
+/// The expensive half of [`check`], computed once per problem: the data, naive's output on
+/// integer data and the f64 reference on random data. Then [`Checker::check`] is cheap per
+/// backend and tier.
+pub struct Checker {
+    problem: ConvProblem,
+    reduction: usize,
+    integer: Data,
+    naive_integer: Vec<f32>,
+    random: Data,
+    reference: Reference,
+    integer_reference: std::sync::OnceLock<Reference>,
+}
 
-    // Integer data: exact against naive.
-    let di = Data::new(problem, DataKind::Integer, seed);
-    let (y, kernel, isa, accuracy) = run(backend, &di, options)?;
-    let (yn, ..) = run(naive, &di, &PlanOptions::default())?;
-    let label = format!("{} kernel {kernel} ({isa}) on {problem}", backend.name());
-    let mut max_err_integer = 0.0f64;
-    let ri = if accuracy.exact_on_integers { None } else { Some(reference(problem, &di)) };
-    for i in 0..y.len() {
-        let err = (y[i] as f64 - yn[i] as f64).abs();
-        let ok = match &ri {
-            None => same_value(y[i], yn[i]),
-            Some(r) => err <= accuracy.bound(shape.reduction, r.abs_sums[i]) || same_value(y[i], yn[i]),
+impl Checker {
+    /// Prepares data and references for `problem` with data seed `seed`.
+    pub fn new(problem: &ConvProblem, seed: u64) -> Result<Checker, String> {
+        let shape = problem.validate().map_err(|e| format!("{problem}: invalid problem: {e}"))?;
+        let integer = Data::new(problem, DataKind::Integer, seed);
+        let naive = crate::backend::backend("naive").expect("naive is registered");
+        let plan = naive.plan(problem, &integer.weights, integer.bias.as_deref()).map_err(|e| format!("naive on {problem}: {e}"))?;
+        let naive_integer = plan.run_alloc(&integer.input).map_err(|e| format!("naive on {problem}: {e}"))?;
+        let random = Data::new(problem, DataKind::Random, seed ^ 0x9e37_79b9);
+        let reference = reference(problem, &random);
+        Ok(Checker {
+            problem: *problem,
+            reduction: shape.reduction,
+            integer,
+            naive_integer,
+            random,
+            reference,
+            integer_reference: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Checks `backend` on the tier `options` selects.
+    pub fn check(&self, backend: &dyn Backend, options: &PlanOptions) -> Result<CheckOutcome, String> {
+        let problem = &self.problem;
+        if let Err(u) = backend.supports(problem) {
+            return Ok(CheckOutcome::Unsupported(u.reason));
+        }
+        let run = |d: &Data| -> Result<(Vec<f32>, String, Isa, Accuracy), String> {
+            let plan = backend
+                .plan_with(problem, &d.weights, d.bias.as_deref(), options)
+                .map_err(|e| format!("{} on {problem}: plan failed: {e}", backend.name()))?;
+            let y =
+                plan.run_alloc(&d.input).map_err(|e| format!("{} ({}) on {problem}: run failed: {e}", backend.name(), plan.kernel()))?;
+            Ok((y, plan.kernel(), plan.isa(), plan.accuracy()))
         };
-        if !ok {
-            return Err(format!("{label}: integer data, element {} ({}) = {} but naive = {}", i, index_name(problem, i), y[i], yn[i]));
-        }
-        if err.is_finite() {
-            max_err_integer = max_err_integer.max(err);
-        }
-    }
 
-    // Random data: within the bound of the f64 reference.
-    let dr = Data::new(problem, DataKind::Random, seed ^ 0x9e37_79b9);
-    let (y, ..) = run(backend, &dr, options)?;
-    let rr = reference(problem, &dr);
-    let (mut max_err_random, mut max_bound_ratio) = (0.0f64, 0.0f64);
-    for i in 0..y.len() {
-        let err = (y[i] as f64 - rr.values[i]).abs();
-        let bound = accuracy.bound(shape.reduction, rr.abs_sums[i]);
-        if !(err <= bound) {
-            return Err(format!(
-                "{label}: random data, element {} ({}) = {} but reference = {} (error {:.3e} > bound {:.3e})",
-                i,
-                index_name(problem, i),
-                y[i],
-                rr.values[i],
-                err,
-                bound
-            ));
+        // Integer data: exact against naive.
+        let (y, kernel, isa, accuracy) = run(&self.integer)?;
+        let yn = &self.naive_integer;
+        let label = format!("{} kernel {kernel} ({isa}) on {problem}", backend.name());
+        let mut max_err_integer = 0.0f64;
+        let ri =
+            if accuracy.exact_on_integers { None } else { Some(self.integer_reference.get_or_init(|| reference(problem, &self.integer))) };
+        for i in 0..y.len() {
+            let err = (y[i] as f64 - yn[i] as f64).abs();
+            let ok = match ri {
+                None => same_value(y[i], yn[i]),
+                Some(r) => err <= accuracy.bound(self.reduction, r.abs_sums[i]) || same_value(y[i], yn[i]),
+            };
+            if !ok {
+                return Err(format!("{label}: integer data, element {} ({}) = {} but naive = {}", i, index_name(problem, i), y[i], yn[i]));
+            }
+            if err.is_finite() {
+                max_err_integer = max_err_integer.max(err);
+            }
         }
-        max_err_random = max_err_random.max(err);
-        if bound > 0.0 {
-            max_bound_ratio = max_bound_ratio.max(err / bound);
+
+        // Random data: within the bound of the f64 reference.
+        let (y, ..) = run(&self.random)?;
+        let rr = &self.reference;
+        let (mut max_err_random, mut max_bound_ratio) = (0.0f64, 0.0f64);
+        for i in 0..y.len() {
+            let err = (y[i] as f64 - rr.values[i]).abs();
+            let bound = accuracy.bound(self.reduction, rr.abs_sums[i]);
+            if !(err <= bound) {
+                return Err(format!(
+                    "{label}: random data, element {} ({}) = {} but reference = {} (error {:.3e} > bound {:.3e})",
+                    i,
+                    index_name(problem, i),
+                    y[i],
+                    rr.values[i],
+                    err,
+                    bound
+                ));
+            }
+            max_err_random = max_err_random.max(err);
+            if bound > 0.0 {
+                max_bound_ratio = max_bound_ratio.max(err / bound);
+            }
         }
+        Ok(CheckOutcome::Agreed(CheckReport { backend: backend.name(), kernel, isa, max_err_integer, max_err_random, max_bound_ratio }))
     }
-    Ok(CheckOutcome::Agreed(CheckReport { backend: backend.name(), kernel, isa, max_err_integer, max_err_random, max_bound_ratio }))
 }
 
 /// `n,k,oh,ow` of an output index.
