@@ -123,3 +123,14 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
 pub fn kernel_name(options: &PlanOptions) -> Result<String, ConvError> {
     Ok(kernel::kernel_name(options.tier()?))
 }
+
+/// `(MR, NR)`: the register tile of the micro-kernel [`sgemm_with`] runs for `options`.
+pub fn tile(options: &PlanOptions) -> Result<(usize, usize), ConvError> {
+    Ok(kernel::tile(options.tier()?))
+}
+
+/// The cache blocking [`sgemm_with`] uses for `options`.
+pub fn blocking_for(options: &PlanOptions) -> Result<blocking::Blocking, ConvError> {
+    let (mr, nr) = tile(options)?;
+    Ok(blocking(mr, nr))
+}

@@ -1,0 +1,77 @@
+//! The SGEMM at every tier (and the lane-emulating avx2/avx512 tiles) against a plain triple
+//! loop and the scalar tier, with m, n and k at 0, 1, tile - 1, tile, tile + 1 and large (past
+//! one cache block).
+
+use convkit::gemm::{blocking_for, sgemm_with, tile};
+use convkit::testing::test_tiers;
+
+fn reference(m: usize, n: usize, k: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
+    let mut c = vec![0.0f32; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0.0f32;
+            for p in 0..k {
+                acc += a[i * k + p] * b[p * n + j];
+            }
+            c[i * n + j] = acc;
+        }
+    }
+    c
+}
+
+fn sizes(t: usize, block: usize) -> Vec<usize> {
+    let mut v = vec![0, 1, t.saturating_sub(1).max(1), t, t + 1, 2 * t + 3, block + 1];
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_tier_matches_the_reference_on_every_edge() {
+    for tier in test_tiers() {
+        let (mr, nr) = tile(&tier.options).unwrap();
+        let bl = blocking_for(&tier.options).unwrap();
+        let (ms, ns, ks) = (sizes(mr, bl.mc.min(300)), sizes(nr, 70), sizes(8, bl.kc));
+        for &m in &ms {
+            for &n in &ns {
+                for &k in &ks {
+                    // Integer data: every sum is exact, so all tiers agree bit for bit.
+                    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 + 3) % 7) as f32 - 3.0).collect();
+                    let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 + 1) % 5) as f32 - 2.0).collect();
+                    let mut c = vec![f32::NAN; m * n];
+                    sgemm_with(&tier.options, m, n, k, &a, &b, &mut c).unwrap();
+                    assert_eq!(c, reference(m, n, k, &a, &b), "tier {} m {m} n {n} k {k}", tier.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn length_errors_name_the_matrix() {
+    let mut c = [0.0; 4];
+    let e = convkit::gemm::sgemm(2, 2, 2, &[0.0; 3], &[0.0; 4], &mut c).unwrap_err();
+    assert_eq!(e.to_string(), "A has 3 elements, the problem needs 4");
+    let e = convkit::gemm::sgemm(2, 2, 2, &[0.0; 4], &[0.0; 4], &mut c[..3]).unwrap_err();
+    assert_eq!(e.to_string(), "C has 3 elements, the problem needs 4");
+    assert!(convkit::gemm::sgemm(usize::MAX, 2, 2, &[], &[], &mut []).is_err());
+}
+
+#[test]
+fn identical_for_any_thread_count() {
+    let (m, n, k) = (77, 301, 290);
+    let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+    let run = |threads: usize| {
+        let mut c = vec![0.0f32; m * n];
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| convkit::gemm::sgemm(m, n, k, &a, &b, &mut c).unwrap());
+        c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(7));
+}

@@ -1,0 +1,104 @@
+//! The promises a pipeline builds on: bitwise-identical results for any thread count, one
+//! plan shared by many threads, NaN and infinity propagated as naive propagates them.
+
+use convkit::testing::{Data, DataKind};
+use convkit::{Backend, ConvProblem, Plan, backend, backends};
+
+fn problems() -> Vec<ConvProblem> {
+    let suite = convkit::Suite::embedded().unwrap();
+    let mut v: Vec<ConvProblem> =
+        ["lenet_c1", "odd_asymmetric", "seed_7x7", "resnet50_res5_3x3", "resnet50_res4_1x1", "mobilenetv2_dw_s2", "resnext_g32_3x3"]
+            .iter()
+            .map(|n| suite.layer(n).unwrap().problem().unwrap())
+            .collect();
+    v.push(ConvProblem::new(3, 17, 19, 23, 33, 3, 3).with_padding([1, 2, 0, 1]).with_stride([2, 1]).with_bias(true));
+    v.push(ConvProblem::new(2, 64, 20, 20, 64, 3, 3).with_padding([1; 4]).with_activation(convkit::Activation::RELU6));
+    v.push(ConvProblem::new(1, 6, 30, 9, 12, 5, 3).with_groups(3).with_dilation([2, 3]).with_padding([4, 1, 3, 0]));
+    v
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn every_backend_is_bitwise_identical_for_1_2_and_7_threads() {
+    for p in problems() {
+        let d = Data::new(&p, DataKind::Random, 3);
+        for b in backends() {
+            if b.supports(&p).is_err() {
+                continue;
+            }
+            for tier in convkit::testing::test_tiers() {
+                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
+                let one = in_pool(1, || plan.run_alloc(&d.input).unwrap());
+                for threads in [2, 7] {
+                    let many = in_pool(threads, || plan.run_alloc(&d.input).unwrap());
+                    assert!(
+                        bits(&one) == bits(&many),
+                        "{} {} ({}) on {p}: {threads} threads differ from 1",
+                        b.name(),
+                        plan.kernel(),
+                        tier.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn one_plan_run_from_8_threads_at_once_agrees() {
+    let p = ConvProblem::new(2, 32, 24, 24, 48, 3, 3).with_padding([1; 4]).with_bias(true).with_activation(convkit::Activation::Relu);
+    let d = Data::new(&p, DataKind::Random, 4);
+    for b in backends() {
+        if b.supports(&p).is_err() {
+            continue;
+        }
+        let plan: Box<dyn Plan> = b.plan(&p, &d.weights, d.bias.as_deref()).unwrap();
+        let expected = bits(&plan.run_alloc(&d.input).unwrap());
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8).map(|_| scope.spawn(|| bits(&plan.run_alloc(&d.input).unwrap()))).collect();
+            for h in handles {
+                assert!(h.join().unwrap() == expected, "{}: concurrent runs disagree", b.name());
+            }
+        });
+    }
+}
+
+/// Non-finite values propagate as in naive: NaN where naive has NaN, the same infinity where
+/// naive has one, and identical finite values elsewhere (integer data). Winograd's transforms
+/// mix a tile's inputs, so it only promises non-finite where naive is non-finite (see its
+/// docs); it is checked for that.
+#[test]
+fn nan_and_infinity_propagate_as_in_naive() {
+    let naive: &dyn Backend = backend("naive").unwrap();
+    for p in problems() {
+        let s = p.validate().unwrap();
+        let mut d = Data::new(&p, DataKind::Integer, 5);
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        for (j, i) in (0..s.input_len).step_by(s.input_len / 5 + 1).enumerate() {
+            d.input[i] = specials[j % 3];
+        }
+        d.weights[s.weights_len / 2] = f32::INFINITY;
+        let want = naive.plan(&p, &d.weights, d.bias.as_deref()).unwrap().run_alloc(&d.input).unwrap();
+        for b in backends() {
+            if b.supports(&p).is_err() {
+                continue;
+            }
+            for tier in convkit::testing::test_tiers() {
+                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
+                let got = plan.run_alloc(&d.input).unwrap();
+                let exact = plan.accuracy().exact_on_integers;
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let ok = if exact { convkit::testing::same_value(*g, *w) } else { w.is_finite() || !g.is_finite() };
+                    assert!(ok, "{} {} ({}) on {p}: element {i} = {g}, naive = {w}", b.name(), plan.kernel(), tier.name);
+                }
+            }
+        }
+    }
+}

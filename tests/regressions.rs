@@ -1,0 +1,64 @@
+//! Named regression tests: every failure found (by proptest, fuzzing or review) pinned here,
+//! plus the edge cases that broke other libraries, checked for every backend at every tier.
+
+use convkit::testing::check_all_tiers;
+use convkit::{Activation, ConvProblem, backends};
+
+fn all_backends_agree(p: ConvProblem) {
+    for b in backends() {
+        if let Err(e) = check_all_tiers(b, &p) {
+            panic!("{e}");
+        }
+    }
+}
+
+/// Padding larger than the kernel: whole output rows/columns read only zeros (plus bias).
+#[test]
+fn padding_larger_than_kernel() {
+    all_backends_agree(ConvProblem::new(1, 3, 4, 5, 5, 2, 2).with_padding([3, 4, 2, 5]).with_bias(true).with_activation(Activation::Relu));
+}
+
+/// Stride larger than the kernel: input pixels are skipped.
+#[test]
+fn stride_larger_than_kernel() {
+    all_backends_agree(ConvProblem::new(2, 5, 13, 11, 7, 2, 1).with_stride([4, 3]).with_padding([1, 0, 0, 2]));
+}
+
+/// 1x1 output from a large kernel, and a 1-row, 1-column image.
+#[test]
+fn one_by_one_output_and_single_pixel_images() {
+    all_backends_agree(ConvProblem::new(1, 9, 7, 7, 17, 7, 7));
+    all_backends_agree(ConvProblem::new(3, 4, 1, 1, 5, 3, 3).with_padding([1; 4]));
+    all_backends_agree(ConvProblem::new(1, 4, 1, 40, 6, 1, 3).with_padding([0, 1, 0, 1]));
+    all_backends_agree(ConvProblem::new(1, 4, 40, 1, 6, 3, 1).with_padding([2, 0, 0, 0]));
+}
+
+/// Dilation 4 with asymmetric padding, grouped with a depth multiplier.
+#[test]
+fn dilation_groups_and_depth_multiplier() {
+    all_backends_agree(ConvProblem::new(1, 8, 21, 19, 16, 3, 3).with_dilation([4, 3]).with_padding([4, 0, 3, 5]).with_groups(8));
+    all_backends_agree(ConvProblem::new(2, 6, 15, 15, 12, 3, 3).with_groups(3).with_stride([2, 2]).with_activation(Activation::RELU6));
+}
+
+/// Channel counts one off the tile widths (8, 16, 32 lanes; 6, 14 rows).
+#[test]
+fn channels_at_tile_widths_plus_minus_one() {
+    for c in [7, 9, 15, 17, 31, 33] {
+        all_backends_agree(ConvProblem::new(1, c, 9, 10, 40 - c, 3, 3).with_padding([1; 4]).with_bias(true));
+    }
+    for k in [5, 6, 7, 13, 14, 15] {
+        all_backends_agree(ConvProblem::new(1, 16, 6, 7, k, 1, 1));
+    }
+}
+
+/// Depthwise stride 2 with padding only at the end (MobileNetV2's "SAME" downsampling).
+#[test]
+fn depthwise_stride2_padding_at_the_end() {
+    all_backends_agree(
+        ConvProblem::new(1, 12, 17, 18, 12, 3, 3)
+            .with_groups(12)
+            .with_stride([2, 2])
+            .with_padding([0, 0, 1, 1])
+            .with_activation(Activation::Relu),
+    );
+}
