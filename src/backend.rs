@@ -93,19 +93,25 @@ pub trait Plan: Send + Sync {
 /// The accuracy a plan promises, as a multiple of the dot-product error bound.
 ///
 /// For an output element with reduction length `L = (C/groups) * R * S` the bound is
-/// `factor * (L + 2) * 2^-24 * (sum |x * w| + |b|)`: the classical worst-case bound of a
-/// length-`L` f32 dot product in any order (`factor = 1`), plus one rounding for the bias.
+/// `factor * (L + 2) * 2^-24 * S`, where `S = sum |x * w| + |b|` of the element itself: the
+/// classical worst-case bound of a length-`L` f32 dot product in any order (`factor = 1`),
+/// plus one rounding for the bias. Algorithms that mix neighbouring outputs (Winograd tiles)
+/// take `S` as the largest such sum within `window` pixels (same image and channel, in both
+/// axes), since an element's rounding error comes from its whole tile.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Accuracy {
     /// Integer-valued data gives exactly naive's result.
     pub exact_on_integers: bool,
     /// Multiple of the dot-product bound; 1 for exact backends.
     pub factor: f64,
+    /// Radius (in output pixels) of the neighbourhood whose largest `S` the bound uses; 0 for
+    /// backends whose outputs are independent dot products.
+    pub window: usize,
 }
 
 impl Accuracy {
-    /// A dot product in some order: exact on integer data, factor 1.
-    pub const DOT_PRODUCT: Accuracy = Accuracy { exact_on_integers: true, factor: 1.0 };
+    /// A dot product in some order: exact on integer data, factor 1, no window.
+    pub const DOT_PRODUCT: Accuracy = Accuracy { exact_on_integers: true, factor: 1.0, window: 0 };
 
     /// The bound for one element of reduction length `reduction` with `sum |x w| + |b|`
     /// equal to `abs_sum`.

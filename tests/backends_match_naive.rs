@@ -38,3 +38,19 @@ proptest! {
         check_everywhere("tiled", &p)?;
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(2000), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Winograd on its own ground (3x3 stride 1), within its documented bound.
+    #[test]
+    fn winograd_matches_naive(p in testing::problems_3x3_s1()) {
+        check_everywhere("winograd", &p)?;
+    }
+
+    /// Winograd declines what it cannot do, with a reason, and never fails otherwise.
+    #[test]
+    fn winograd_on_any_problem(p in testing::problems()) {
+        check_everywhere("winograd", &p)?;
+    }
+}

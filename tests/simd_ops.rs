@@ -81,6 +81,11 @@ impl WithSimd for AllOps {
         s.write_slice(o, &mut d[l..]);
         let expected: Vec<f32> = (0..l).map(|i| c[2 * i]).chain((0..l).map(|i| c[2 * i + 1])).collect();
         assert_eq!(d, expected, "deinterleave on {}", s.name());
+        let (lo, hi) = s.interleave(e, o);
+        let mut back = vec![0.0f32; 2 * l];
+        s.write_slice(lo, &mut back[..l]);
+        s.write_slice(hi, &mut back[l..]);
+        assert_eq!(back, c[..2 * l].to_vec(), "interleave on {}", s.name());
         s.prefetch(c.as_ptr());
         s.prefetch(std::ptr::null());
         Results { ops }

@@ -61,6 +61,11 @@ impl<const N: usize> Simd for Emulated<N> {
         (std::array::from_fn(|i| pick(2 * i)), std::array::from_fn(|i| pick(2 * i + 1)))
     }
     #[inline(always)]
+    fn interleave(self, a: [f32; N], b: [f32; N]) -> ([f32; N], [f32; N]) {
+        let at = |i: usize| if i % 2 == 0 { a[i / 2] } else { b[i / 2] };
+        (std::array::from_fn(at), std::array::from_fn(|i| at(N + i)))
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> [f32; N] {
         // SAFETY: the caller guarantees N readable floats at `p`.
         unsafe { (p as *const [f32; N]).read_unaligned() }

@@ -129,6 +129,10 @@ pub trait Simd: Copy + Send + Sync + 'static {
     /// `([a0, a2, .., b0, b2, ..], [a1, a3, .., b1, b3, ..])`.
     fn deinterleave(self, a: Self::V, b: Self::V) -> (Self::V, Self::V);
 
+    /// The inverse of [`Simd::deinterleave`]: `([a0, b0, a1, b1, ..], [.., a(L-1), b(L-1)])`,
+    /// the first and second halves of the `2 * LANES` floats alternating `a` and `b`.
+    fn interleave(self, a: Self::V, b: Self::V) -> (Self::V, Self::V);
+
     /// `splat(*p)`.
     ///
     /// # Safety
@@ -222,6 +226,22 @@ impl Tier {
             Tier::Emu8 => Isa::Avx2,
             #[cfg(feature = "testing")]
             Tier::Emu16 => Isa::Avx512,
+        }
+    }
+
+    /// f32 lanes per vector of this tier.
+    pub(crate) fn lanes(self) -> usize {
+        match self {
+            Tier::Scalar => Scalar::LANES,
+            Tier::Portable => Portable::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Tier::Avx2(_) => Avx2::LANES,
+            #[cfg(target_arch = "x86_64")]
+            Tier::Avx512(_) => Avx512::LANES,
+            #[cfg(feature = "testing")]
+            Tier::Emu8 => 8,
+            #[cfg(feature = "testing")]
+            Tier::Emu16 => 16,
         }
     }
 

@@ -58,6 +58,11 @@ impl Simd for Portable {
         (f32x4::from([a[0], a[2], b[0], b[2]]), f32x4::from([a[1], a[3], b[1], b[3]]))
     }
     #[inline(always)]
+    fn interleave(self, a: f32x4, b: f32x4) -> (f32x4, f32x4) {
+        let (a, b) = (a.to_array(), b.to_array());
+        (f32x4::from([a[0], b[0], a[1], b[1]]), f32x4::from([a[2], b[2], a[3], b[3]]))
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> f32x4 {
         // SAFETY: the caller guarantees 4 readable floats at `p`; read_unaligned has no
         // alignment requirement.

@@ -52,6 +52,10 @@ impl Simd for Scalar {
         (a, b)
     }
     #[inline(always)]
+    fn interleave(self, a: f32, b: f32) -> (f32, f32) {
+        (a, b)
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> f32 {
         // SAFETY: the caller guarantees one readable float at `p`.
         unsafe { p.read_unaligned() }

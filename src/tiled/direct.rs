@@ -134,7 +134,7 @@ impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
     fn with_simd<S: Simd>(self, s: S) {
         let w = self.0;
         let kb = KV * S::LANES;
-        assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1);
+        assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1 && w.weights.bias.len() >= w.weights.blocks * kb);
         let ntaps = w.taps.len();
         assert!(ntaps == w.weights.reduction && ntaps > 0);
         let last_pixel = w.q1 - 1;
@@ -286,7 +286,11 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize>(
             let mut tile = [[0.0f32; MAX_KB]; P];
             for (p, row) in acc.iter().enumerate() {
                 for (v, a) in row.iter().enumerate() {
-                    let b = bias.map(|b| s.from_slice(&b[v * l..]));
+                    // SAFETY: the padded bias holds KB = KV * LANES floats (asserted in the caller).
+                    let b = match bias {
+                        Some(b) => Some(unsafe { s.load(b.as_ptr().add(v * l)) }),
+                        None => None,
+                    };
                     let y = epi.apply_with(s, *a, b);
                     // SAFETY: `v * l + l <= KV * LANES <= MAX_KB`.
                     unsafe { s.store(tile[p].as_mut_ptr().add(v * l), y) };

@@ -90,6 +90,17 @@ impl Simd for Avx2 {
         }
     }
     #[inline(always)]
+    fn interleave(self, a: __m256, b: __m256) -> (__m256, __m256) {
+        // SAFETY: `self` proves AVX is present. unpack{lo,hi} interleave within 128-bit lanes
+        // ([a0 b0 a1 b1 | a4 b4 a5 b5] and [a2 b2 a3 b3 | a6 b6 a7 b7]); vperm2f128 then takes
+        // the low lanes (0x20) and the high lanes (0x31) of the pair.
+        unsafe {
+            let lo = _mm256_unpacklo_ps(a, b);
+            let hi = _mm256_unpackhi_ps(a, b);
+            (_mm256_permute2f128_ps::<0x20>(lo, hi), _mm256_permute2f128_ps::<0x31>(lo, hi))
+        }
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m256 {
         // SAFETY: AVX is present; the caller guarantees 8 readable floats at `p`.
         unsafe { _mm256_loadu_ps(p) }

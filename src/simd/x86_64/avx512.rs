@@ -90,6 +90,16 @@ impl Simd for Avx512 {
         }
     }
     #[inline(always)]
+    fn interleave(self, a: __m512, b: __m512) -> (__m512, __m512) {
+        // SAFETY: `self` proves AVX-512F is present. vpermt2ps picks from the 32 floats of
+        // [a, b] (0..15 from a, 16..31 from b).
+        unsafe {
+            let lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            let hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            (_mm512_permutex2var_ps(a, lo, b), _mm512_permutex2var_ps(a, hi, b))
+        }
+    }
+    #[inline(always)]
     unsafe fn load(self, p: *const f32) -> __m512 {
         // SAFETY: AVX-512F is present; the caller guarantees 16 readable floats at `p`.
         unsafe { _mm512_loadu_ps(p) }

@@ -1,0 +1,100 @@
+//! The Winograd minimal-filtering matrices (Lavin & Gray, "Fast Algorithms for Convolutional
+//! Neural Networks", 2016) for 3x3 kernels: `Y = A^T [(G g G^T) * (B^T d B)] A` computes the
+//! `M x M` correlation of an `ALPHA x ALPHA` input tile `d` (ALPHA = M + 2) with the 3x3 filter
+//! `g`. Interpolation points: F(4x4, 3x3) uses 0, +-1, +-2 and infinity; F(6x6, 3x3) adds
+//! +-1/2. The unit tests below check both against the direct correlation in f64.
+#![forbid(unsafe_code)]
+
+/// One Winograd variant: its matrices, in f64 (the filter transform runs in f64 at plan time;
+/// the input and output transforms use these coefficients rounded to f32, all exact).
+#[derive(Debug)]
+pub(crate) struct Variant<const ALPHA: usize, const M: usize> {
+    /// `B^T`, ALPHA x ALPHA (the input transform hand-codes it, see `transform::bt4`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub bt: [[f64; ALPHA]; ALPHA],
+    /// `G`, ALPHA x 3.
+    pub g: [[f64; 3]; ALPHA],
+    /// `A^T`, M x ALPHA (the output transform hand-codes it, see `transform::at4`).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub at: [[f64; ALPHA]; M],
+}
+
+/// F(4x4, 3x3): 6x6 tiles, 36 products per 16 outputs (4x fewer multiplies than direct).
+pub(crate) const F4X4: Variant<6, 4> = Variant {
+    bt: [
+        [4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
+        [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
+        [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
+        [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
+        [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+        [0.0, 4.0, 0.0, -5.0, 0.0, 1.0],
+    ],
+    g: [
+        [1.0 / 4.0, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ],
+    at: [
+        [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+        [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
+        [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
+        [0.0, 1.0, -1.0, 8.0, -8.0, 1.0],
+    ],
+};
+
+/// F(6x6, 3x3): 8x8 tiles, 64 products per 36 outputs (5.06x fewer multiplies than direct),
+/// at the cost of larger transform coefficients and so larger rounding errors. Verified here
+/// for reference; the backend uses F(4x4) (see the module docs of `winograd`).
+#[cfg(test)]
+pub(crate) const F6X6: Variant<8, 6> = Variant {
+    bt: [
+        [1.0, 0.0, -21.0 / 4.0, 0.0, 21.0 / 4.0, 0.0, -1.0, 0.0],
+        [0.0, 1.0, 1.0, -17.0 / 4.0, -17.0 / 4.0, 1.0, 1.0, 0.0],
+        [0.0, -1.0, 1.0, 17.0 / 4.0, -17.0 / 4.0, -1.0, 1.0, 0.0],
+        [0.0, 0.5, 0.25, -2.5, -1.25, 2.0, 1.0, 0.0],
+        [0.0, -0.5, 0.25, 2.5, -1.25, -2.0, 1.0, 0.0],
+        [0.0, 2.0, 4.0, -2.5, -5.0, 0.5, 1.0, 0.0],
+        [0.0, -2.0, 4.0, 2.5, -5.0, -0.5, 1.0, 0.0],
+        [0.0, -1.0, 0.0, 21.0 / 4.0, 0.0, -21.0 / 4.0, 0.0, 1.0],
+    ],
+    g: [
+        [1.0, 0.0, 0.0],
+        [-2.0 / 9.0, -2.0 / 9.0, -2.0 / 9.0],
+        [-2.0 / 9.0, 2.0 / 9.0, -2.0 / 9.0],
+        [1.0 / 90.0, 1.0 / 45.0, 2.0 / 45.0],
+        [1.0 / 90.0, -1.0 / 45.0, 2.0 / 45.0],
+        [32.0 / 45.0, 16.0 / 45.0, 8.0 / 45.0],
+        [32.0 / 45.0, -16.0 / 45.0, 8.0 / 45.0],
+        [0.0, 0.0, 1.0],
+    ],
+    at: [
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+        [0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 0.0],
+        [0.0, 1.0, 1.0, 4.0, 4.0, 0.25, 0.25, 0.0],
+        [0.0, 1.0, -1.0, 8.0, -8.0, 0.125, -0.125, 0.0],
+        [0.0, 1.0, 1.0, 16.0, 16.0, 1.0 / 16.0, 1.0 / 16.0, 0.0],
+        [0.0, 1.0, -1.0, 32.0, -32.0, 1.0 / 32.0, -1.0 / 32.0, 1.0],
+    ],
+};
+
+impl<const ALPHA: usize, const M: usize> Variant<ALPHA, M> {
+    /// `G g G^T` of a 3x3 filter (row-major), in f64.
+    pub fn filter(&self, g: &[f32]) -> [[f64; ALPHA]; ALPHA] {
+        let mut t = [[0.0f64; 3]; ALPHA];
+        for i in 0..ALPHA {
+            for j in 0..3 {
+                t[i][j] = (0..3).map(|k| self.g[i][k] * g[k * 3 + j] as f64).sum();
+            }
+        }
+        let mut u = [[0.0f64; ALPHA]; ALPHA];
+        for i in 0..ALPHA {
+            for j in 0..ALPHA {
+                u[i][j] = (0..3).map(|k| t[i][k] * self.g[j][k]).sum();
+            }
+        }
+        u
+    }
+}
