@@ -49,6 +49,14 @@ pub mod tiled;
 pub mod timing;
 pub mod winograd;
 
+#[cfg(all(test, feature = "testing"))]
+mod miri_tests;
+
+/// The README's code samples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use auto::{Auto, AutoOptions, Wisdom};
 pub use backend::{Backend, Plan, PlanOptions, backend, backend_names, backends};
 pub use error::{ConvError, Unsupported};

@@ -335,10 +335,10 @@ impl ConvProblem {
             }
         }
         let g = p.groups;
-        if self.c % g != 0 {
+        if !self.c.is_multiple_of(g) {
             return Err(ConvError::GroupsDoNotDivide { groups: g, field: "input channels", value: self.c });
         }
-        if self.k % g != 0 {
+        if !self.k.is_multiple_of(g) {
             return Err(ConvError::GroupsDoNotDivide { groups: g, field: "output channels", value: self.k });
         }
         p.activation.validate()?;

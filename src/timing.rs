@@ -110,7 +110,7 @@ impl<const ACC: usize> crate::simd::WithSimd for FmaLoop<ACC> {
             sum = s.add(sum, a);
         }
         let mut out = [0.0f32; 1];
-        s.write_slice(sum, &mut out);
+        s.store_slice(sum, &mut out);
         out[0]
     }
 }

@@ -59,12 +59,12 @@ fn wrong_lengths_name_the_buffer_and_sizes() {
         assert!(plan.run_alloc(&[0.0; 51]).is_err());
         if plan.workspace_len_per_thread() > 0 {
             let short = plan.workspace_len_per_thread() - 1;
-            let e = plan.run(&[0.0; 50], &mut out, &mut vec![0.0; short]).unwrap_err();
+            let e = plan.run(&[0.0; 50], &mut out, &mut vec![0.0f32; short][..]).unwrap_err();
             assert!(matches!(e, ConvError::WorkspaceTooSmall { .. }), "{name}: {e}");
         }
         // Misaligned buffers (offset by one float) work.
-        let x = vec![0.5f32; 51];
-        let mut o = vec![0.0f32; 28];
+        let x = [0.5f32; 51];
+        let mut o = [0.0f32; 28];
         let mut w = vec![0.0f32; plan.workspace_len() + 1];
         plan.run(&x[1..], &mut o[1..], &mut w[1..]).unwrap();
         assert_eq!(o[1..], plan.run_alloc(&x[1..]).unwrap()[..], "{name}");

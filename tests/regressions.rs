@@ -62,3 +62,54 @@ fn depthwise_stride2_padding_at_the_end() {
             .with_activation(Activation::Relu),
     );
 }
+
+/// Workspace stays proportional to the problem's own buffers whatever the geometry.
+fn workspace_is_modest(p: ConvProblem) {
+    let s = p.validate().unwrap();
+    let own = s.input_len + s.output_len + s.weights_len;
+    for b in backends() {
+        if b.supports(&p).is_err() || b.name() == "auto" {
+            continue;
+        }
+        let plan = b.plan(&p, &vec![0.5; s.weights_len], p.params.bias.then_some(&vec![0.0; p.k][..])).unwrap();
+        let ws = plan.workspace_len_per_thread();
+        assert!(ws <= 64 * own + (1 << 20), "{} ({}) wants {ws} floats of workspace for {p} (buffers: {own})", b.name(), plan.kernel());
+    }
+    all_backends_agree(p);
+}
+
+/// Found by fuzzing (`conv_differential`, `plan_run`; inputs kept in `fuzz/regressions/`): a
+/// huge horizontal stride made the depthwise plane keep `stride` phase rows per padded row
+/// (13 GB for a 6x6 image). Now only the phases the taps use are kept.
+#[test]
+fn huge_stride_depthwise_plane() {
+    workspace_is_modest(
+        ConvProblem::new(1, 3, 6, 6, 3, 4, 5)
+            .with_stride([3, 134_217_728])
+            .with_padding([4, 4, 0, 0])
+            .with_groups(3)
+            .with_activation(Activation::Relu),
+    );
+    workspace_is_modest(
+        ConvProblem::new(1, 9, 8, 1, 9, 3, 2).with_stride([2, 4_194_304]).with_padding([2, 2, 5, 1]).with_dilation([3, 1]).with_groups(9),
+    );
+}
+
+/// The same geometry on the dense path (its padded band), and huge vertical strides and
+/// padding on both paths: only the rows and phases that some output reads are kept.
+#[test]
+fn huge_strides_and_padding_keep_buffers_small() {
+    workspace_is_modest(ConvProblem::new(1, 4, 6, 6, 5, 3, 3).with_stride([1 << 27, 1 << 27]).with_padding([1, 1, 1 << 20, 1 << 20]));
+    workspace_is_modest(
+        ConvProblem::new(1, 4, 6, 6, 4, 3, 3).with_stride([1 << 27, 1 << 27]).with_padding([1, 1, 1 << 20, 1 << 20]).with_groups(4),
+    );
+    workspace_is_modest(ConvProblem::new(1, 2, 5, 5, 3, 2, 2).with_stride([1 << 20, 1 << 21]).with_padding([1 << 20, 3, 1 << 20, 1 << 21]));
+}
+
+/// Huge vertical dilation over huge padding: the dense band gathers the few rows the taps
+/// read instead of the whole dilated range.
+#[test]
+fn huge_dilation_gathers_rows() {
+    workspace_is_modest(ConvProblem::new(1, 3, 2, 4, 4, 2, 2).with_dilation([1 << 20, 1]).with_padding([1 << 20, 1, 0, 1]));
+    workspace_is_modest(ConvProblem::new(1, 3, 2, 4, 3, 2, 2).with_dilation([1 << 20, 1]).with_padding([1 << 20, 1, 0, 1]).with_groups(3));
+}

@@ -36,8 +36,8 @@ impl WithSimd for AllOps {
         let lanewise = |f: &dyn Fn(S::V, S::V, S::V) -> S::V| -> Vec<f32> {
             let mut out = vec![0.0f32; 64];
             for i in (0..64).step_by(l) {
-                let r = f(s.from_slice(&a[i..]), s.from_slice(&b[i..]), s.from_slice(&c[i..]));
-                s.write_slice(r, &mut out[i..i + l]);
+                let r = f(s.load_slice(&a[i..]), s.load_slice(&b[i..]), s.load_slice(&c[i..]));
+                s.store_slice(r, &mut out[i..i + l]);
             }
             out
         };
@@ -76,15 +76,15 @@ impl WithSimd for AllOps {
         ops.push(("broadcast", bits(&lanewise(&|_, _, _| unsafe { s.broadcast(c.as_ptr().add(5)) }))));
         // Deinterleave of 2 * LANES consecutive floats.
         let mut d = vec![0.0f32; 2 * l];
-        let (e, o) = s.deinterleave(s.from_slice(&c[..l]), s.from_slice(&c[l..2 * l]));
-        s.write_slice(e, &mut d[..l]);
-        s.write_slice(o, &mut d[l..]);
+        let (e, o) = s.deinterleave(s.load_slice(&c[..l]), s.load_slice(&c[l..2 * l]));
+        s.store_slice(e, &mut d[..l]);
+        s.store_slice(o, &mut d[l..]);
         let expected: Vec<f32> = (0..l).map(|i| c[2 * i]).chain((0..l).map(|i| c[2 * i + 1])).collect();
         assert_eq!(d, expected, "deinterleave on {}", s.name());
         let (lo, hi) = s.interleave(e, o);
         let mut back = vec![0.0f32; 2 * l];
-        s.write_slice(lo, &mut back[..l]);
-        s.write_slice(hi, &mut back[l..]);
+        s.store_slice(lo, &mut back[..l]);
+        s.store_slice(hi, &mut back[l..]);
         assert_eq!(back, c[..2 * l].to_vec(), "interleave on {}", s.name());
         s.prefetch(c.as_ptr());
         s.prefetch(std::ptr::null());

@@ -191,11 +191,10 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
                 *x = s.fma(av, bv[v], *x);
             }
         }
-        // SAFETY: advancing within (or one past) the panels of `kc` rows.
-        unsafe {
-            ap = ap.add(MR);
-            bp = bp.add(ldb);
-        }
+        // Wrapping: after the last row the pointers may point past their buffers (B rows are
+        // `ldb` apart); they are only dereferenced for rows `< kc`. (Found by Miri.)
+        ap = ap.wrapping_add(MR);
+        bp = bp.wrapping_add(ldb);
     }
     // SAFETY: rows `< mb` and columns `< nb` of C are valid by the caller's contract.
     unsafe { store_tile::<S, MR, NV>(s, &acc, c, ldc, mb, nb, first, last, epi, row0) }

@@ -66,6 +66,7 @@ impl PackedA {
 
 /// Packs `b[pc .. pc + kcb][jc .. jc + ncb]` (row-major, leading dimension `ldb`) into
 /// NR-column micro-panels in `dst` (`ncb.div_ceil(nr) * nr * kcb` floats).
+#[allow(clippy::too_many_arguments)]
 pub fn pack_b(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: usize, nr: usize, dst: &mut [f32]) {
     for (panel, out) in dst.chunks_exact_mut(kcb * nr).take(ncb.div_ceil(nr)).enumerate() {
         let col0 = jc + panel * nr;

@@ -104,7 +104,7 @@ impl Im2colPlan {
         // number of lines, so the KC rows of one B panel spread over every L1 set.
         let mut ldb = chunk.div_ceil(nr) * nr;
         ldb = ldb.div_ceil(LINE) * LINE;
-        if (ldb / LINE) % 2 == 0 {
+        if (ldb / LINE).is_multiple_of(2) {
             ldb += LINE;
         }
         let [dh, dw] = p.params.dilation;

@@ -69,7 +69,7 @@ cfg_if::cfg_if! {
 /// let s = Scalar;
 /// let v = s.fma(s.splat(2.0), s.splat(3.0), s.splat(1.0));
 /// let mut out = [0.0f32; 1];
-/// s.write_slice(v, &mut out);
+/// s.store_slice(v, &mut out);
 /// assert_eq!(out, [7.0]);
 /// ```
 pub trait Simd: Copy + Send + Sync + 'static {
@@ -145,7 +145,7 @@ pub trait Simd: Copy + Send + Sync + 'static {
 
     /// Reads `min(src.len(), LANES)` floats, zero-filling the rest. Safe.
     #[inline(always)]
-    fn from_slice(self, src: &[f32]) -> Self::V {
+    fn load_slice(self, src: &[f32]) -> Self::V {
         let n = src.len().min(Self::LANES);
         // SAFETY: `n <= src.len()` floats are read and `n <= LANES`.
         unsafe { self.load_partial(src.as_ptr(), n) }
@@ -153,7 +153,7 @@ pub trait Simd: Copy + Send + Sync + 'static {
 
     /// Writes `min(dst.len(), LANES)` lanes. Safe.
     #[inline(always)]
-    fn write_slice(self, v: Self::V, dst: &mut [f32]) {
+    fn store_slice(self, v: Self::V, dst: &mut [f32]) {
         let n = dst.len().min(Self::LANES);
         // SAFETY: `n <= dst.len()` floats are written and `n <= LANES`.
         unsafe { self.store_partial(dst.as_mut_ptr(), n, v) }

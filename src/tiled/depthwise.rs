@@ -2,10 +2,12 @@
 //! any depth multiplier (`K / groups` output channels per input channel), any stride, dilation
 //! and padding.
 //!
-//! Vectors run along output rows. Each task copies one input channel into a zero-padded plane;
-//! for stride `sw > 1` each padded row is split into `sw` phase rows (columns `ph, ph + sw, ..`,
-//! deinterleaved with vector shuffles for `sw == 2`), so every tap of every stride and
-//! dilation reads whole contiguous vectors. A register tile is `V` vectors of one output row;
+//! Vectors run along output rows. Each task copies one input channel into a zero-padded plane
+//! that keeps only the padded rows some output row reads (so neither a huge stride nor huge
+//! padding makes it large); for stride `sw > 1` each row is split into phase rows (columns
+//! `ph, ph + sw, ..`, deinterleaved with vector shuffles for `sw == 2`; only the
+//! `min(sw, dilated kernel width)` phases the taps use are kept), so every tap of every
+//! stride and dilation reads whole contiguous vectors. A register tile is `V` vectors of one output row;
 //! the row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
 
@@ -46,28 +48,36 @@ pub(crate) struct DepthwisePlan {
     tier: Tier,
     weights: Vec<f32>,
     bias: Option<Vec<f32>>,
-    /// Padded rows kept: `(oh - 1) * sh + dilated kernel height`.
-    rows: usize,
+    /// The padded rows kept, ascending: every `oh * sh + r * dh`.
+    rows: Vec<usize>,
+    /// For output row `oh` and tap row `r`, the index in `rows` of the row it reads.
+    row_index: Vec<usize>,
+    /// Phase rows per padded row: `min(sw, dilated kernel width)`.
+    phases: usize,
     /// Floats per phase row (output width rounded up to a vector, plus the widest tap shift).
     wq: usize,
-    /// Offset of tap `(r, s)` from the row tile's origin in the plane.
-    taps: Vec<usize>,
-    /// Plane offset between consecutive output rows: `sh * sw * wq`.
-    row_step: usize,
+    /// Offset of tap column `s` within a padded row: phase `(s dw) % sw`, shift `(s dw) / sw`.
+    col_offsets: Vec<usize>,
     kernel: String,
 }
 
 impl DepthwisePlan {
-    pub(crate) fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> Box<dyn Plan> {
+    pub(crate) fn boxed(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> Box<dyn Plan> {
         let p = problem;
         let [sh, sw] = p.params.stride;
         let [dh, dw] = p.params.dilation;
         let (lanes, v) = dw_dispatch!(tier, LanesOf());
-        let dk_h = (p.r - 1) * dh + 1;
         let dk_w = (p.s - 1) * dw + 1;
-        let rows = (shape.oh - 1) * sh + dk_h;
+        let mut rows: Vec<usize> = (0..shape.oh).flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh)).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let row_index = (0..shape.oh)
+            .flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh))
+            .map(|pr| rows.binary_search(&pr).expect("row kept"))
+            .collect();
+        let phases = sw.min(dk_w);
         let wq = shape.ow.next_multiple_of(lanes) + (dk_w - 1) / sw + 1;
-        let taps = (0..p.r).flat_map(|r| (0..p.s).map(move |s| (r * dh * sw + (s * dw) % sw) * wq + (s * dw) / sw)).collect();
+        let col_offsets = (0..p.s).map(|s| ((s * dw) % sw) * wq + (s * dw) / sw).collect();
         let kernel = format!("{}_depthwise_f32_{}", tier.name(), v * lanes);
         Box::new(DepthwisePlan {
             problem: *p,
@@ -76,21 +86,27 @@ impl DepthwisePlan {
             weights: weights.to_vec(),
             bias: bias.map(<[f32]>::to_vec),
             rows,
+            row_index,
+            phases,
             wq,
-            taps,
-            row_step: sh * sw * wq,
+            col_offsets,
             kernel,
         })
     }
 
-    /// Floats of one padded, phase-split plane.
-    fn plane_len(&self) -> usize {
-        self.rows * self.problem.params.stride[1] * self.wq
+    /// Floats per kept padded row (all its phases).
+    fn row_stride(&self) -> usize {
+        self.phases * self.wq
     }
 
-    /// Floats of the staging row used to split a padded row into phases.
-    fn row_len(&self) -> usize {
-        self.wq * self.problem.params.stride[1]
+    /// Floats of one padded, phase-split plane.
+    fn plane_len(&self) -> usize {
+        self.rows.len() * self.row_stride()
+    }
+
+    /// Floats of the staging row used to split a padded row into two phases.
+    fn staging_len(&self) -> usize {
+        if self.phases == 2 { 2 * self.wq } else { 0 }
     }
 }
 
@@ -111,7 +127,7 @@ impl Plan for DepthwisePlan {
         &self.shape
     }
     fn workspace_len_per_thread(&self) -> usize {
-        self.plane_len() + self.row_len()
+        self.plane_len() + self.staging_len()
     }
 
     fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError> {
@@ -171,41 +187,41 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
         let l = S::LANES;
         let (oh_n, ow_n) = (sh.oh, sh.ow);
         let rs = p.r * p.s;
-        // Highest plane index a vector load can touch (asserted once, used by every tile).
-        let last_origin = (oh_n - 1) * plan.row_step + ow_n.next_multiple_of(l) - l;
-        let max_tap = plan.taps.iter().copied().max().unwrap_or(0);
-        assert!(last_origin + max_tap + l <= w.plane.len(), "plane too small");
+        // Highest plane index a vector load can touch (asserted once, used by every tile): the
+        // last kept row, the widest tap shift, a vector starting at the row's rounded width.
+        let stride = plan.row_stride();
+        let max_col = plan.col_offsets.iter().copied().max().unwrap_or(0);
+        assert!((plan.rows.len() - 1) * stride + max_col + ow_n.next_multiple_of(l) <= w.plane.len(), "plane too small");
+        assert!(plan.row_index.iter().all(|&i| i < plan.rows.len()));
         let plane_out = oh_n * ow_n;
+        let mut taps = vec![0usize; rs];
         for j in 0..sh.kg {
             let k = w.channel * sh.kg + j;
             let taps_w = &plan.weights[k * rs..][..rs];
             let bias = w.epilogue.has_bias().then(|| s.splat(w.epilogue.bias_of(k)));
             for oh in 0..oh_n {
-                let origin = oh * plan.row_step;
+                for r in 0..p.r {
+                    let row = plan.row_index[oh * p.r + r] * stride;
+                    for (s, off) in plan.col_offsets.iter().enumerate() {
+                        taps[r * p.s + s] = row + off;
+                    }
+                }
+                let origin = 0;
                 // SAFETY (arithmetic): output row `oh` of channel `j` is inside this task's output.
                 let out_row = unsafe { w.out.get().add(j * plane_out + oh * ow_n) };
                 let mut ow0 = 0;
-                // SAFETY (all tiles): every vector starts at or before `last_origin + max_tap`
-                // (origins grow with oh; a vector starting at ow0 ends within the row rounded
-                // up to a vector), asserted in the plane; stores stay inside the output row.
+                // SAFETY (all tiles): every tap is a kept row plus a column offset, and a vector
+                // starting at ow0 ends within the row's width rounded up to a vector (asserted
+                // above); stores stay inside the output row.
                 while ow0 + V * l <= ow_n {
                     unsafe {
-                        row_tile::<S, V>(
-                            s,
-                            w.plane.as_ptr().add(origin + ow0),
-                            &plan.taps,
-                            taps_w,
-                            bias,
-                            &w.epilogue,
-                            out_row.add(ow0),
-                            V * l,
-                        )
+                        row_tile::<S, V>(s, w.plane.as_ptr().add(origin + ow0), &taps, taps_w, bias, &w.epilogue, out_row.add(ow0), V * l)
                     };
                     ow0 += V * l;
                 }
                 while ow0 + l <= ow_n {
                     unsafe {
-                        row_tile::<S, 1>(s, w.plane.as_ptr().add(origin + ow0), &plan.taps, taps_w, bias, &w.epilogue, out_row.add(ow0), l)
+                        row_tile::<S, 1>(s, w.plane.as_ptr().add(origin + ow0), &taps, taps_w, bias, &w.epilogue, out_row.add(ow0), l)
                     };
                     ow0 += l;
                 }
@@ -214,16 +230,7 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
                     // at least a vector wide (recomputing a few pixels), else a partial one.
                     let (start, n) = if ow_n >= l { (ow_n - l, l) } else { (0, ow_n) };
                     unsafe {
-                        row_tile::<S, 1>(
-                            s,
-                            w.plane.as_ptr().add(origin + start),
-                            &plan.taps,
-                            taps_w,
-                            bias,
-                            &w.epilogue,
-                            out_row.add(start),
-                            n,
-                        )
+                        row_tile::<S, 1>(s, w.plane.as_ptr().add(origin + start), &taps, taps_w, bias, &w.epilogue, out_row.add(start), n)
                     };
                 }
             }
@@ -271,60 +278,62 @@ unsafe fn row_tile<S: Simd, const V: usize>(
     }
 }
 
-/// Copies one input channel into the zero-padded plane: padded row `pr`, phase `ph` holds
-/// padded columns `ph, ph + sw, ph + 2 sw, ..` at `plane[(pr * sw + ph) * wq ..]`.
+/// Copies one input channel into the zero-padded plane: kept row `i` (padded row
+/// `rows[i]`), phase `ph` holds padded columns `ph, ph + sw, ph + 2 sw, ..` at
+/// `plane[(i * phases + ph) * wq ..]`.
 #[inline(always)]
 fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32], staging: &mut [f32]) {
     let p = &plan.problem;
     let [pt, pl, _, _] = p.params.padding;
     let sw = p.params.stride[1];
     let wq = plan.wq;
+    let stride = plan.row_stride();
     let l = S::LANES;
-    for pr in 0..plan.rows {
+    for (i, &pr) in plan.rows.iter().enumerate() {
+        let at = i * stride;
         if pr < pt || pr - pt >= p.h {
-            zero_over(s, plane, pr * sw * wq, sw * wq);
+            zero_over(s, plane, at, stride);
             continue;
         }
-        // The padded row, `sw * wq` columns: zeros, the input row, zeros. Written left to
-        // right in whole vectors that may run into the next row (written later) or past the
-        // staging row (bounded by the slices).
-        let row_len = sw * wq;
-        let lead = pl.min(row_len);
-        let len = p.w.min(row_len - lead);
         let src_at = (pr - pt) * p.w;
         if sw == 1 {
-            let at = pr * wq;
+            // Zeros, the input row, zeros: whole vectors that may run into the next row
+            // (written afterwards) but never past the plane.
+            let lead = pl.min(wq);
+            let len = p.w.min(wq - lead);
             zero_over(s, plane, at, lead);
             copy_over(s, plane, at + lead, x, src_at, len);
-            zero_over(s, plane, at + lead + len, row_len - lead - len);
-            continue;
-        }
-        zero_over(s, staging, 0, lead);
-        copy_over(s, staging, lead, x, src_at, len);
-        zero_over(s, staging, lead + len, row_len - lead - len);
-        let dst = &mut plane[pr * sw * wq..][..sw * wq];
-        let staged = &staging[..sw * wq];
-        if sw == 2 {
-            let (even, odd) = dst.split_at_mut(wq);
-            let mut i = 0;
-            while i + l <= wq {
-                // SAFETY: `2 * i + 2 * l <= 2 * wq = staged.len()` and `i + l <= wq` floats of
+            zero_over(s, plane, at + lead + len, wq - lead - len);
+        } else if plan.phases == 2 && sw == 2 {
+            // The padded row in staging, then even and odd columns with vector shuffles.
+            let row_len = 2 * wq;
+            let lead = pl.min(row_len);
+            let len = p.w.min(row_len - lead);
+            zero_over(s, staging, 0, lead);
+            copy_over(s, staging, lead, x, src_at, len);
+            zero_over(s, staging, lead + len, row_len - lead - len);
+            let (even, odd) = plane[at..at + row_len].split_at_mut(wq);
+            let mut q = 0;
+            while q + l <= wq {
+                // SAFETY: `2 * q + 2 * l <= 2 * wq = staging.len()` and `q + l <= wq` floats of
                 // `even` and `odd`.
                 unsafe {
-                    let (e, o) = s.deinterleave(s.load(staged.as_ptr().add(2 * i)), s.load(staged.as_ptr().add(2 * i + l)));
-                    s.store(even.as_mut_ptr().add(i), e);
-                    s.store(odd.as_mut_ptr().add(i), o);
+                    let (e, o) = s.deinterleave(s.load(staging.as_ptr().add(2 * q)), s.load(staging.as_ptr().add(2 * q + l)));
+                    s.store(even.as_mut_ptr().add(q), e);
+                    s.store(odd.as_mut_ptr().add(q), o);
                 }
-                i += l;
+                q += l;
             }
-            for j in i..wq {
-                even[j] = staged[2 * j];
-                odd[j] = staged[2 * j + 1];
+            for j in q..wq {
+                even[j] = staging[2 * j];
+                odd[j] = staging[2 * j + 1];
             }
         } else {
-            for ph in 0..sw {
-                for (j, d) in dst[ph * wq..(ph + 1) * wq].iter_mut().enumerate() {
-                    *d = staged[j * sw + ph];
+            let src = &x[src_at..src_at + p.w];
+            for ph in 0..plan.phases {
+                for (q, d) in plane[at + ph * wq..at + (ph + 1) * wq].iter_mut().enumerate() {
+                    let pc = q * sw + ph;
+                    *d = if pc >= pl && pc - pl < p.w { src[pc - pl] } else { 0.0 };
                 }
             }
         }

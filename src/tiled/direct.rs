@@ -268,8 +268,8 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize>(
                     *a = s.fma(wv[v], b, *a);
                 }
             }
-            wp = wp.add(KV * l);
         }
+        wp = wp.wrapping_add(KV * l);
     }
     match out {
         TileOut::Spill(dst) => {
@@ -287,6 +287,8 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize>(
             for (p, row) in acc.iter().enumerate() {
                 for (v, a) in row.iter().enumerate() {
                     // SAFETY: the padded bias holds KB = KV * LANES floats (asserted in the caller).
+                    // A `match`, not `Option::map`: the closure would compile outside the tier.
+                    #[allow(clippy::manual_map)]
                     let b = match bias {
                         Some(b) => Some(unsafe { s.load(b.as_ptr().add(v * l)) }),
                         None => None,

@@ -54,7 +54,7 @@ impl Backend for Tiled {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         let tier = options.tier()?;
         if depthwise::suits(problem, &shape) {
-            return Ok(DepthwisePlan::new(problem, shape, weights, bias, tier));
+            return Ok(DepthwisePlan::boxed(problem, shape, weights, bias, tier));
         }
         Ok(Box::new(DensePlan::new(problem, shape, weights, bias, tier)))
     }
@@ -79,6 +79,8 @@ struct DensePlan {
     source: Source,
     /// Buffer offset between consecutive output rows.
     row_step: usize,
+    /// Buffer offset between consecutive output columns.
+    col_step: usize,
     /// Output rows per task.
     band_rows: usize,
     /// Taps per reduction block (packed weights of one block fit in half of L1).
@@ -101,28 +103,29 @@ impl DensePlan {
         let dk_h = (p.r - 1) * dh + 1;
         let dk_w = (p.s - 1) * dw + 1;
         let padded = p.params.padding != [0; 4];
-        let row_len = if padded { (shape.ow - 1) * sw + dk_w } else { p.w };
         // Output rows per task: the band of input rows they read takes about half of L2.
+        let [pt, pl, _, _] = p.params.padding;
+        let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), dh, (p.r, dk_w), shape.ow, 1);
+        let row_len = if padded { probe.row_len() } else { p.w };
         let row_bytes = shape.cg * row_len * 4;
         let fit_rows = (L2_BYTES / 2 / row_bytes.max(1)).max(dk_h);
         let band_rows = ((fit_rows - dk_h) / sh + 1).clamp(1, shape.oh);
-        let (source, channel_stride) = if padded {
-            let rows = (band_rows - 1) * sh + dk_h;
-            let layout = BandLayout {
-                h: p.h,
-                w: p.w,
-                pad_top: p.params.padding[0],
-                pad_left: p.params.padding[1],
-                wp: row_len,
-                channel_stride: rows * row_len,
-            };
-            (Source::Band(layout), rows * row_len)
+        let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded {
+            let layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), dh, (p.r, dk_w), shape.ow, band_rows);
+            let taps = (0..shape.cg)
+                .flat_map(|c| {
+                    (0..p.r).flat_map(move |r| {
+                        (0..p.s).map(move |s| c * layout.channel_stride + r * layout.tap_row_step() + layout.column_offset(s * dw))
+                    })
+                })
+                .collect();
+            (Source::Band(layout), taps, 1)
         } else {
-            (Source::Input, p.h * p.w)
+            let plane = p.h * p.w;
+            let taps =
+                (0..shape.cg).flat_map(|c| (0..p.r).flat_map(move |r| (0..p.s).map(move |s| c * plane + r * dh * p.w + s * dw))).collect();
+            (Source::Input, taps, sw)
         };
-        let taps = (0..shape.cg)
-            .flat_map(|c| (0..p.r).flat_map(move |r| (0..p.s).map(move |s| c * channel_stride + r * dh * row_len + s * dw)))
-            .collect();
         let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
         let rs = p.r * p.s;
         let taps_per_block = (L1D_BYTES / 2 / (kb * 4) / rs * rs).max(rs);
@@ -135,7 +138,11 @@ impl DensePlan {
             weights: packed,
             taps,
             source,
-            row_step: sh * row_len,
+            row_step: match source {
+                Source::Band(b) => b.row_step(),
+                Source::Input => sh * row_len,
+            },
+            col_step,
             band_rows,
             taps_per_block,
             acc_len,
@@ -183,7 +190,6 @@ impl Plan for DensePlan {
         let out = SharedMut(output.as_mut_ptr());
         let chw = p.c * p.h * p.w;
         let cg_len = sh.cg * p.h * p.w;
-        let dk_h = (p.r - 1) * p.params.dilation[0] + 1;
         let epilogue = Epilogue::new(self.weights_bias(), p.params.activation);
         run_tasks(workspace, per, tasks, |t, ws| {
             let (part, rest) = (t % parts, t / parts);
@@ -196,8 +202,7 @@ impl Plan for DensePlan {
             let (x, oh_base): (&[f32], usize) = match self.source {
                 Source::Input => (x_group, 0),
                 Source::Band(layout) => {
-                    let rows = (oh1 - 1 - oh0) * p.params.stride[0] + dk_h;
-                    layout.fill(x_group, sh.cg, oh0 * p.params.stride[0], rows, band);
+                    layout.fill(x_group, sh.cg, oh0, oh1 - oh0, band);
                     (&band[..], oh0)
                 }
             };
@@ -215,7 +220,7 @@ impl Plan for DensePlan {
                 plane,
                 q0: oh0 * sh.ow,
                 q1: oh1 * sh.ow,
-                pixels: PixelMap { ow: sh.ow, row_step: self.row_step, col_step: p.params.stride[1], oh_base },
+                pixels: PixelMap { ow: sh.ow, row_step: self.row_step, col_step: self.col_step, oh_base },
                 epilogue,
                 acc,
             };

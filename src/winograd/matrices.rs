@@ -82,6 +82,7 @@ pub(crate) const F6X6: Variant<8, 6> = Variant {
 
 impl<const ALPHA: usize, const M: usize> Variant<ALPHA, M> {
     /// `G g G^T` of a 3x3 filter (row-major), in f64.
+    #[allow(clippy::needless_range_loop)]
     pub fn filter(&self, g: &[f32]) -> [[f64; ALPHA]; ALPHA] {
         let mut t = [[0.0f64; 3]; ALPHA];
         for i in 0..ALPHA {
@@ -96,5 +97,50 @@ impl<const ALPHA: usize, const M: usize> Variant<ALPHA, M> {
             }
         }
         u
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `A^T [(G g G^T) * (B^T d B)] A` against the direct correlation, in f64.
+    #[allow(clippy::needless_range_loop)]
+    fn verify<const ALPHA: usize, const M: usize>(v: &Variant<ALPHA, M>) {
+        let d: Vec<f64> = (0..ALPHA * ALPHA).map(|i| ((i * 37 + 11) % 17) as f64 - 8.0).collect();
+        let g: Vec<f32> = (0..9).map(|i| ((i * 5 + 3) % 7) as f32 - 3.0).collect();
+        let u = v.filter(&g);
+        let mut bd = [[0.0f64; ALPHA]; ALPHA];
+        for i in 0..ALPHA {
+            for j in 0..ALPHA {
+                bd[i][j] = (0..ALPHA).map(|k| v.bt[i][k] * d[k * ALPHA + j]).sum();
+            }
+        }
+        let mut vv = [[0.0f64; ALPHA]; ALPHA];
+        for i in 0..ALPHA {
+            for j in 0..ALPHA {
+                vv[i][j] = (0..ALPHA).map(|k| bd[i][k] * v.bt[j][k]).sum::<f64>() * u[i][j];
+            }
+        }
+        let mut am = [[0.0f64; ALPHA]; M];
+        for i in 0..M {
+            for j in 0..ALPHA {
+                am[i][j] = (0..ALPHA).map(|k| v.at[i][k] * vv[k][j]).sum();
+            }
+        }
+        for i in 0..M {
+            for j in 0..M {
+                let y: f64 = (0..ALPHA).map(|k| am[i][k] * v.at[j][k]).sum();
+                let direct: f64 =
+                    (0..3).flat_map(|r| (0..3).map(move |s| (r, s))).map(|(r, s)| d[(i + r) * ALPHA + j + s] * g[r * 3 + s] as f64).sum();
+                assert!((y - direct).abs() < 1e-9 * (1.0 + direct.abs()), "F({M}x{M}) y[{i}][{j}] = {y}, direct {direct}");
+            }
+        }
+    }
+
+    #[test]
+    fn matrices_compute_the_3x3_correlation() {
+        verify(&F4X4);
+        verify(&F6X6);
     }
 }

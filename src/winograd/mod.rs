@@ -147,7 +147,7 @@ impl WinogradPlan {
         let chunk_rows = (target / tw).clamp(1, th);
         let tiles = chunk_rows * tw;
         let mut ldv = (tiles.div_ceil(nr) * nr).max(tiles + lanes).div_ceil(LINE) * LINE;
-        if (ldv / LINE) % 2 == 0 {
+        if (ldv / LINE).is_multiple_of(2) {
             ldv += LINE;
         }
         let band = Band {

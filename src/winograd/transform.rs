@@ -50,6 +50,7 @@ fn at4<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
 
 /// `B^T d B` for `LANES` tiles: `d[i][j]` is element (i, j) of every lane's tile.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)]
 pub(crate) fn input_tile<S: Simd>(s: S, d: &[[S::V; 6]; 6]) -> [[S::V; 6]; 6] {
     // Columns: t[.][j] = B^T d[.][j]; rows: v[i][.] = B^T t[i][.] (that is, (t B)[i][.]).
     let mut t = [[s.zero(); 6]; 6];
@@ -70,6 +71,7 @@ pub(crate) fn input_tile<S: Simd>(s: S, d: &[[S::V; 6]; 6]) -> [[S::V; 6]; 6] {
 
 /// `A^T m A` for `LANES` tiles.
 #[inline(always)]
+#[allow(clippy::needless_range_loop)]
 pub(crate) fn output_tile<S: Simd>(s: S, m: &[[S::V; 6]; 6]) -> [[S::V; 4]; 4] {
     let mut u = [[s.zero(); 6]; 4];
     for j in 0..6 {
@@ -184,10 +186,10 @@ pub(crate) unsafe fn input_channel<S: Simd>(s: S, band: *const f32, wq: usize, t
             }
             let out = input_tile(s, &d);
             let t = tr * tw + tx;
-            for i in 0..ALPHA {
-                for j in 0..ALPHA {
+            for (i, row) in out.iter().enumerate() {
+                for (j, e) in row.iter().enumerate() {
                     // SAFETY: `t + l <= tile_rows * tw + l` (the caller's bound).
-                    unsafe { s.store(v.add((i * ALPHA + j) * v_xi + t), out[i][j]) };
+                    unsafe { s.store(v.add((i * ALPHA + j) * v_xi + t), *e) };
                 }
             }
             tx += l;
@@ -293,6 +295,7 @@ mod tests {
 
     /// The hand-coded transforms are exactly the matrices (column by column on unit vectors).
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn hand_coded_transforms_equal_the_matrices() {
         for k in 0..6 {
             let e: [f32; 6] = std::array::from_fn(|i| if i == k { 1.0 } else { 0.0 });

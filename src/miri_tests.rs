@@ -1,0 +1,60 @@
+//! Small end-to-end tests meant for Miri (`cargo +nightly miri test --lib --features testing --
+//! miri_`, with `CONVKIT_MAX_ISA=scalar`): every backend's scalar and portable paths, with
+//! their raw-pointer kernels, on problems small enough for the interpreter, checked against
+//! naive. They also run (quickly) in the ordinary test suite.
+
+use crate::backend::{PlanOptions, backends};
+use crate::isa::Isa;
+use crate::problem::{Activation, ConvProblem};
+use crate::testing::{CheckOutcome, check};
+
+fn small_problems() -> Vec<ConvProblem> {
+    vec![
+        ConvProblem::new(1, 3, 5, 6, 4, 3, 3).with_padding([1, 0, 2, 1]).with_bias(true).with_activation(Activation::Relu),
+        ConvProblem::new(2, 4, 4, 4, 4, 3, 3).with_groups(4).with_stride([2, 1]),
+        ConvProblem::new(1, 4, 6, 6, 5, 3, 3).with_padding([1; 4]),
+        ConvProblem::new(1, 8, 3, 5, 9, 1, 1),
+        ConvProblem::new(1, 2, 7, 5, 3, 2, 3).with_dilation([2, 1]).with_stride([1, 2]).with_padding([0, 3, 1, 0]),
+    ]
+}
+
+fn run_all(isa: Isa) {
+    for p in small_problems() {
+        for b in backends() {
+            if b.name() == "auto" {
+                continue; // auto only times the others
+            }
+            match check(b, &p, &PlanOptions::default().with_isa(isa)) {
+                Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn miri_every_backend_scalar_tier() {
+    run_all(Isa::Scalar);
+}
+
+#[test]
+fn miri_every_backend_portable_tier() {
+    run_all(Isa::Portable);
+}
+
+#[test]
+fn miri_sgemm_edges() {
+    let opts = PlanOptions::default().with_isa(Isa::Scalar);
+    for (m, n, k) in [(1, 1, 1), (5, 3, 7), (9, 17, 2)] {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32 - 2.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
+        let mut c = vec![0.0f32; m * n];
+        crate::gemm::sgemm_with(&opts, m, n, k, &a, &b, &mut c).unwrap();
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+                assert_eq!(c[i * n + j], want);
+            }
+        }
+    }
+}

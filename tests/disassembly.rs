@@ -1,0 +1,65 @@
+//! The per-tier instantiations really are compiled for their ISA: the avx512 entry points
+//! emit zmm FMAs, the avx2 ones ymm FMAs, and neither calls out for its vector operations.
+//! Rebuilds the library with `--emit asm` into its own target directory, so it is ignored by
+//! default; CI runs it (`cargo test --release --test disassembly -- --ignored`).
+
+use std::process::Command;
+
+/// The assembly of every monomorphized function whose symbol contains `marker`.
+fn bodies(asm: &str, marker: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in asm.lines() {
+        if !line.starts_with([' ', '\t', '.']) && line.ends_with(':') && !line.starts_with(".L") {
+            if let Some(body) = current.take() {
+                out.push(body);
+            }
+            if line.contains(marker) {
+                current = Some(String::new());
+            }
+        } else if let Some(body) = current.as_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out.extend(current);
+    out
+}
+
+#[test]
+#[ignore = "rebuilds the crate with --emit asm; run by CI"]
+fn tier_entry_points_use_their_vector_width() {
+    let target = std::env::temp_dir().join(format!("convkit-asm-{}", std::process::id()));
+    let status = Command::new(env!("CARGO"))
+        .args(["rustc", "--release", "--lib", "-p", "convkit", "--target-dir"])
+        .arg(&target)
+        .args(["--", "--emit", "asm", "-C", "debuginfo=0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo rustc");
+    assert!(status.success());
+    let deps = target.join("release").join("deps");
+    let asm_file = std::fs::read_dir(&deps)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "s") && p.file_name().unwrap().to_string_lossy().starts_with("convkit"))
+        .expect("convkit .s file");
+    let asm = std::fs::read_to_string(&asm_file).unwrap();
+
+    let avx512 = bodies(&asm, "avx512f_entry");
+    let avx2 = bodies(&asm, "avx2_fma_entry");
+    assert!(!avx512.is_empty() && !avx2.is_empty(), "entry points not found in {}", asm_file.display());
+    let count = |bodies: &[String], pat: &dyn Fn(&str) -> bool| bodies.iter().map(|b| b.lines().filter(|l| pat(l)).count()).sum::<usize>();
+    let zmm_fma = count(&avx512, &|l| l.contains("vfmadd") && l.contains("zmm"));
+    let ymm_fma = count(&avx2, &|l| l.contains("vfmadd") && l.contains("ymm"));
+    let zmm_in_avx2 = count(&avx2, &|l| l.contains("zmm"));
+    // Calls to intrinsics (not inlined) would show up as calls to core_arch functions.
+    let intrinsic_calls = count(&avx512, &|l| l.contains("call") && l.contains("core_arch"))
+        + count(&avx2, &|l| l.contains("call") && l.contains("core_arch"));
+    println!("avx512 entries: {} with {zmm_fma} zmm FMAs; avx2 entries: {} with {ymm_fma} ymm FMAs", avx512.len(), avx2.len());
+    assert!(zmm_fma >= 100, "avx512 instantiations emit only {zmm_fma} zmm FMAs");
+    assert!(ymm_fma >= 100, "avx2 instantiations emit only {ymm_fma} ymm FMAs");
+    assert_eq!(zmm_in_avx2, 0, "avx2 instantiations use zmm registers");
+    assert_eq!(intrinsic_calls, 0, "vector intrinsics called instead of inlined");
+    std::fs::remove_dir_all(&target).ok();
+}
