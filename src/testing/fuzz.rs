@@ -58,13 +58,13 @@ pub fn derive_output(p: &ConvProblem) -> Option<(usize, usize)> {
     if dims.iter().any(|&d| d == 0 || d > MAX_DIM) || pp.padding.iter().any(|&d| d > MAX_DIM) {
         return None;
     }
-    if p.c % pp.groups != 0 || p.k % pp.groups != 0 {
+    if !p.c.is_multiple_of(pp.groups) || !p.k.is_multiple_of(pp.groups) {
         return None;
     }
-    if let Activation::Clamp { min, max } = pp.activation {
-        if min.is_nan() || max.is_nan() || min > max {
-            return None;
-        }
+    if let Activation::Clamp { min, max } = pp.activation
+        && (min.is_nan() || max.is_nan() || min > max)
+    {
+        return None;
     }
     let i = |x: usize| x as i128;
     let extent = |input: usize, a: usize, b: usize, k: usize, s: usize, d: usize| -> Option<i128> {
