@@ -10,7 +10,25 @@ use crate::problem::{Activation, ConvProblem, MAX_DIM, MAX_ELEMENTS};
 use crate::testing::{CheckOutcome, Checker, Data, DataKind, test_tiers};
 
 /// Largest FLOP count `conv_differential` runs the backends on (validation runs on all).
-pub const DIFFERENTIAL_MAX_FLOPS: u64 = 200_000;
+pub const DIFFERENTIAL_MAX_FLOPS: u64 = 50_000;
+
+/// Whether a valid problem is small enough to run (its data is allocated and checked): at most
+/// [`DIFFERENTIAL_MAX_FLOPS`] and a million elements in its buffers (a huge stride can give a
+/// tiny output from a huge input).
+fn small_enough(shape: &crate::problem::ConvShape) -> bool {
+    shape.flops <= DIFFERENTIAL_MAX_FLOPS && shape.input_len + shape.output_len + shape.weights_len <= 1 << 20
+}
+
+/// Runs `f` in a one-thread rayon pool made once: fuzz inputs are tiny, and a pool of one
+/// keeps the executions per second up (results do not depend on the thread count, which
+/// `tests/guarantees.rs` checks).
+fn in_small_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    match POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok()) {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
 
 fn small(u: &mut Unstructured<'_>, max: usize) -> arbitrary::Result<usize> {
     // Mostly in range, sometimes zero or huge: the values that break shape arithmetic.
@@ -89,6 +107,10 @@ pub fn derive_output(p: &ConvProblem) -> Option<(usize, usize)> {
 /// problems every backend, at the tier the input picks, matches naive (exactly on integer
 /// data, within the bound on random data); nothing panics.
 pub fn conv_differential(data: &[u8]) {
+    in_small_pool(|| conv_differential_body(data));
+}
+
+fn conv_differential_body(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(p) = arbitrary_problem(&mut u) else { return };
     let tier_pick: u8 = u.arbitrary().unwrap_or(0);
@@ -107,7 +129,7 @@ pub fn conv_differential(data: &[u8]) {
         }
         (v, d) => panic!("validation {v:?} disagrees with the re-derivation {d:?} for {p:?}"),
     };
-    if shape.flops > DIFFERENTIAL_MAX_FLOPS {
+    if !small_enough(&shape) {
         return;
     }
     let tiers = test_tiers();
@@ -147,10 +169,14 @@ pub fn descriptor_parse(data: &[u8]) {
 /// buffers and workspaces: wrong lengths are errors, right ones (at any alignment) give
 /// naive's answer.
 pub fn plan_run(data: &[u8]) {
+    in_small_pool(|| plan_run_body(data));
+}
+
+fn plan_run_body(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(p) = arbitrary_problem(&mut u) else { return };
     let Ok(shape) = p.validate() else { return };
-    if shape.flops > DIFFERENTIAL_MAX_FLOPS {
+    if !small_enough(&shape) {
         return;
     }
     let pick: u8 = u.arbitrary().unwrap_or(0);
