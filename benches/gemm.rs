@@ -39,12 +39,49 @@ fn bench_gemm(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::from_parameter(format!("matrixmultiply_{m}x{n}x{k}")), |bench| {
             // SAFETY: row-major m x k, k x n and m x n buffers of exactly those sizes.
-            bench.iter(|| unsafe { matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), k as isize, 1, b.as_ptr(), n as isize, 1, 0.0, out.as_mut_ptr(), n as isize, 1) })
+            bench.iter(|| unsafe {
+                matrixmultiply::sgemm(
+                    m,
+                    k,
+                    n,
+                    1.0,
+                    a.as_ptr(),
+                    k as isize,
+                    1,
+                    b.as_ptr(),
+                    n as isize,
+                    1,
+                    0.0,
+                    out.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            })
         });
         group.bench_function(BenchmarkId::from_parameter(format!("gemm_{m}x{n}x{k}")), |bench| {
             // SAFETY: as above; column stride 1, row strides k, n, n.
             bench.iter(|| unsafe {
-                gemm::gemm(m, n, k, out.as_mut_ptr(), 1, n as isize, false, a.as_ptr(), 1, k as isize, b.as_ptr(), 1, n as isize, 0.0, 1.0, false, false, false, gemm::Parallelism::None)
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    out.as_mut_ptr(),
+                    1,
+                    n as isize,
+                    false,
+                    a.as_ptr(),
+                    1,
+                    k as isize,
+                    b.as_ptr(),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                )
             })
         });
         group.finish();

@@ -235,17 +235,23 @@ pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> us
 }
 
 /// Runs tasks `0 .. tasks` on the caller's rayon pool, each with a private `per_thread`-element
-/// slice of `workspace`: slot `i` runs tasks `i, i + slots, i + 2 * slots, ...` in order.
-/// Which slot runs a task never changes what the task computes, so results do not depend on
-/// the thread count.
-pub(crate) fn run_tasks(workspace: &mut [f32], per_thread: usize, tasks: usize, task: impl Fn(usize, &mut [f32]) + Sync + Send) {
+/// slice of `workspace`: slot `i` runs tasks `i, i + slots, i + 2 * slots, ...` in order, and
+/// each call learns which task its slot runs next (to prefetch its data). Which slot runs a
+/// task never changes what the task computes, so results do not depend on the thread count.
+pub(crate) fn run_tasks(
+    workspace: &mut [f32],
+    per_thread: usize,
+    tasks: usize,
+    task: impl Fn(usize, Option<usize>, &mut [f32]) + Sync + Send,
+) {
     use rayon::prelude::*;
     let nslots = slots(workspace.len(), per_thread, tasks);
     let body = |slot: usize, ws: &mut [f32]| {
         let mut t = slot;
         while t < tasks {
-            task(t, ws);
-            t += nslots;
+            let next = t + nslots;
+            task(t, (next < tasks).then_some(next), ws);
+            t = next;
         }
     };
     if per_thread == 0 {

@@ -10,14 +10,17 @@ use super::Simd;
 #[inline(always)]
 pub(crate) fn copy_over<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32], src_at: usize, n: usize) {
     let l = S::LANES;
-    let mut i = 0;
-    while i < n && at + i + l <= dst.len() && src_at + i + l <= src.len() {
-        // SAFETY: `at + i + l <= dst.len()` and `src_at + i + l <= src.len()` (loop condition).
-        unsafe { s.store(dst.as_mut_ptr().add(at + i), s.load(src.as_ptr().add(src_at + i))) };
-        i += l;
+    // Whole vectors that fit in both slices, counted once (no bounds tests in the loop).
+    let room = dst.len().saturating_sub(at).min(src.len().saturating_sub(src_at));
+    let vectors = n.div_ceil(l).min(room / l);
+    let (d, sp) = (dst.as_mut_ptr().wrapping_add(at), src.as_ptr().wrapping_add(src_at));
+    for v in 0..vectors {
+        // SAFETY: `v * l + l <= room`: inside both slices.
+        unsafe { s.store(d.add(v * l), s.load(sp.add(v * l))) };
     }
-    if i < n {
-        dst[at + i..at + n].copy_from_slice(&src[src_at + i..src_at + n]);
+    let done = vectors * l;
+    if done < n {
+        dst[at + done..at + n].copy_from_slice(&src[src_at + done..src_at + n]);
     }
 }
 
@@ -25,13 +28,14 @@ pub(crate) fn copy_over<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32], 
 #[inline(always)]
 pub(crate) fn zero_over<S: Simd>(s: S, dst: &mut [f32], at: usize, n: usize) {
     let l = S::LANES;
-    let mut i = 0;
-    while i < n && at + i + l <= dst.len() {
-        // SAFETY: `at + i + l <= dst.len()` (loop condition).
-        unsafe { s.store(dst.as_mut_ptr().add(at + i), s.zero()) };
-        i += l;
+    let vectors = n.div_ceil(l).min(dst.len().saturating_sub(at) / l);
+    let d = dst.as_mut_ptr().wrapping_add(at);
+    for v in 0..vectors {
+        // SAFETY: `at + v * l + l <= dst.len()`.
+        unsafe { s.store(d.add(v * l), s.zero()) };
     }
-    if i < n {
-        dst[at + i..at + n].fill(0.0);
+    let done = vectors * l;
+    if done < n {
+        dst[at + done..at + n].fill(0.0);
     }
 }

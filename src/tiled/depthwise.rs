@@ -52,6 +52,9 @@ pub(crate) struct DepthwisePlan {
     rows: Vec<usize>,
     /// For output row `oh` and tap row `r`, the index in `rows` of the row it reads.
     row_index: Vec<usize>,
+    /// The kept rows are consecutive, so output row `oh` reads the rows of output row 0 moved
+    /// down by `oh * sh`: its taps are row 0's plus a constant.
+    uniform_rows: bool,
     /// Phase rows per padded row: `min(sw, dilated kernel width)`.
     phases: usize,
     /// Floats per phase row (output width rounded up to a vector, plus the widest tap shift).
@@ -71,10 +74,11 @@ impl DepthwisePlan {
         let mut rows: Vec<usize> = (0..shape.oh).flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh)).collect();
         rows.sort_unstable();
         rows.dedup();
-        let row_index = (0..shape.oh)
+        let row_index: Vec<usize> = (0..shape.oh)
             .flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh))
             .map(|pr| rows.binary_search(&pr).expect("row kept"))
             .collect();
+        let uniform_rows = (0..shape.oh).all(|oh| (0..p.r).all(|r| row_index[oh * p.r + r] == row_index[r] + oh * sh));
         let phases = sw.min(dk_w);
         let wq = shape.ow.next_multiple_of(lanes) + (dk_w - 1) / sw + 1;
         let col_offsets = (0..p.s).map(|s| ((s * dw) % sw) * wq + (s * dw) / sw).collect();
@@ -87,6 +91,7 @@ impl DepthwisePlan {
             bias: bias.map(<[f32]>::to_vec),
             rows,
             row_index,
+            uniform_rows,
             phases,
             wq,
             col_offsets,
@@ -139,12 +144,13 @@ impl Plan for DepthwisePlan {
         let hw = p.h * p.w;
         let out = SharedMut(output.as_mut_ptr());
         let epilogue = Epilogue::new(self.bias.as_deref(), p.params.activation);
-        run_tasks(workspace, per, p.n * p.c, |t, ws| {
+        run_tasks(workspace, per, p.n * p.c, |t, next, ws| {
             let (n, c) = (t / p.c, t % p.c);
             let (plane, row) = ws.split_at_mut(self.plane_len());
             let work = DepthwiseWork {
                 plan: self,
                 x: &input[(n * p.c + c) * hw..][..hw],
+                next_x: next.map(|t| &input[t * hw..][..hw]),
                 channel: c,
                 // SAFETY (arithmetic): image `n`, output channel `c * kg` is inside the output.
                 out: SharedMut(unsafe { out.get().add((n * p.k + c * self.shape.kg) * plane_out) }),
@@ -164,6 +170,8 @@ struct DepthwiseWork<'a> {
     plan: &'a DepthwisePlan,
     /// The input channel, `h x w`.
     x: &'a [f32],
+    /// The input channel this slot's next task reads: prefetched while this one computes.
+    next_x: Option<&'a [f32]>,
     channel: usize,
     /// Output channel `channel * kg`, pixel 0.
     out: SharedMut,
@@ -195,44 +203,194 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
         assert!(plan.row_index.iter().all(|&i| i < plan.rows.len()));
         let plane_out = oh_n * ow_n;
         let mut taps = vec![0usize; rs];
+        let sh_stride = p.params.stride[0];
         for j in 0..sh.kg {
             let k = w.channel * sh.kg + j;
             let taps_w = &plan.weights[k * rs..][..rs];
             let bias = w.epilogue.has_bias().then(|| s.splat(w.epilogue.bias_of(k)));
+            // 3x3 (the common case) with the taps unrolled and the weights broadcast once.
+            let mut w9 = [s.zero(); 9];
+            if rs == 9 {
+                for (v, x) in w9.iter_mut().zip(taps_w) {
+                    *v = s.splat(*x);
+                }
+            }
             for oh in 0..oh_n {
-                for r in 0..p.r {
-                    let row = plan.row_index[oh * p.r + r] * stride;
-                    for (s, off) in plan.col_offsets.iter().enumerate() {
-                        taps[r * p.s + s] = row + off;
+                // Spread a prefetch of the next task's input over this task's output rows
+                // (depthwise layers are memory-bound: this overlaps the next fetch with work).
+                if let Some(nx) = w.next_x
+                    && j == 0
+                {
+                    let per_row = nx.len().div_ceil(oh_n).div_ceil(16) * 16;
+                    let mut at = oh * per_row;
+                    while at < ((oh + 1) * per_row).min(nx.len()) {
+                        s.prefetch(nx[at..].as_ptr());
+                        at += 16;
                     }
                 }
-                let origin = 0;
+                // Taps relative to `base` in the plane: row 0's taps moved down (uniform rows),
+                // or this row's own.
+                let base = if plan.uniform_rows {
+                    if oh == 0 {
+                        fill_taps(plan, 0, stride, &mut taps);
+                    }
+                    oh * sh_stride * stride
+                } else {
+                    fill_taps(plan, oh, stride, &mut taps);
+                    0
+                };
                 // SAFETY (arithmetic): output row `oh` of channel `j` is inside this task's output.
                 let out_row = unsafe { w.out.get().add(j * plane_out + oh * ow_n) };
-                let mut ow0 = 0;
-                // SAFETY (all tiles): every tap is a kept row plus a column offset, and a vector
-                // starting at ow0 ends within the row's width rounded up to a vector (asserted
+                // SAFETY: every tap is a kept row plus a column offset, and a vector starting
+                // before the row's end ends within its width rounded up to a vector (asserted
                 // above); stores stay inside the output row.
-                while ow0 + V * l <= ow_n {
-                    unsafe {
-                        row_tile::<S, V>(s, w.plane.as_ptr().add(origin + ow0), &taps, taps_w, bias, &w.epilogue, out_row.add(ow0), V * l)
-                    };
-                    ow0 += V * l;
+                unsafe {
+                    if rs == 9 {
+                        let t9: [usize; 9] = [taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]];
+                        output_row::<S, V, _>(
+                            s,
+                            &Taps9 { taps: t9, w: w9, bias, epi: &w.epilogue },
+                            w.plane.as_ptr().add(base),
+                            out_row,
+                            ow_n,
+                        );
+                    } else {
+                        output_row::<S, V, _>(
+                            s,
+                            &TapsAny { taps: &taps, w: taps_w, bias, epi: &w.epilogue },
+                            w.plane.as_ptr().add(base),
+                            out_row,
+                            ow_n,
+                        );
+                    }
                 }
-                while ow0 + l <= ow_n {
-                    unsafe {
-                        row_tile::<S, 1>(s, w.plane.as_ptr().add(origin + ow0), &taps, taps_w, bias, &w.epilogue, out_row.add(ow0), l)
-                    };
-                    ow0 += l;
+            }
+        }
+    }
+}
+
+/// Taps of output row `oh`: kept row of each kernel row plus each column's offset.
+#[inline(always)]
+fn fill_taps(plan: &DepthwisePlan, oh: usize, stride: usize, taps: &mut [usize]) {
+    let p = &plan.problem;
+    for r in 0..p.r {
+        let row = plan.row_index[oh * p.r + r] * stride;
+        for (s, off) in plan.col_offsets.iter().enumerate() {
+            taps[r * p.s + s] = row + off;
+        }
+    }
+}
+
+/// One output row: tiles of `V` vectors, then one tile of the remaining 1 to 3 full vectors,
+/// then the last pixels as a full vector ending at the row's end (recomputing a few pixels)
+/// or, for rows narrower than a vector, a partial one.
+///
+/// # Safety
+/// As [`RowTile::tile`] for every tile of the row.
+#[inline(always)]
+unsafe fn output_row<S: Simd, const V: usize, K: RowTile<S>>(s: S, k: &K, plane: *const f32, out_row: *mut f32, ow_n: usize) {
+    let l = S::LANES;
+    let mut ow0 = 0;
+    // SAFETY (all calls): the caller's contract.
+    unsafe {
+        while ow0 + V * l <= ow_n {
+            k.tile::<V>(s, plane.add(ow0), out_row.add(ow0), V * l);
+            ow0 += V * l;
+        }
+        let rest = (ow_n - ow0) / l;
+        debug_assert!(rest < 4 && V == 4);
+        match rest {
+            0 => {}
+            1 => k.tile::<1>(s, plane.add(ow0), out_row.add(ow0), l),
+            2 => k.tile::<2>(s, plane.add(ow0), out_row.add(ow0), 2 * l),
+            _ => k.tile::<3>(s, plane.add(ow0), out_row.add(ow0), 3 * l),
+        }
+        ow0 += rest.min(3) * l;
+        if ow0 < ow_n {
+            let (start, n) = if ow_n >= l { (ow_n - l, l) } else { (0, ow_n) };
+            k.tile::<1>(s, plane.add(start), out_row.add(start), n);
+        }
+    }
+}
+
+/// A row tile: `n` output pixels (at most `V * LANES`, a partial vector only when
+/// `n < LANES`) as the sum over taps of `w[t] * src[taps[t] ..]`, then the epilogue.
+trait RowTile<S: Simd> {
+    /// # Safety
+    /// `src + taps[t] .. + V * LANES` readable for every tap; `out .. out + n` writable.
+    unsafe fn tile<const V: usize>(&self, s: S, src: *const f32, out: *mut f32, n: usize);
+}
+
+/// Any kernel size: taps and weights from slices.
+struct TapsAny<'a, S: Simd> {
+    taps: &'a [usize],
+    w: &'a [f32],
+    bias: Option<S::V>,
+    epi: &'a Epilogue<'a>,
+}
+
+impl<S: Simd> RowTile<S> for TapsAny<'_, S> {
+    #[inline(always)]
+    unsafe fn tile<const V: usize>(&self, s: S, src: *const f32, out: *mut f32, n: usize) {
+        // SAFETY: forwarded.
+        unsafe { row_tile::<S, V>(s, src, self.taps, self.w, self.bias, self.epi, out, n) }
+    }
+}
+
+/// 3x3: nine taps unrolled, weights already broadcast; two accumulators per vector.
+struct Taps9<'a, S: Simd> {
+    taps: [usize; 9],
+    w: [S::V; 9],
+    bias: Option<S::V>,
+    epi: &'a Epilogue<'a>,
+}
+
+impl<S: Simd> RowTile<S> for Taps9<'_, S> {
+    #[inline(always)]
+    unsafe fn tile<const V: usize>(&self, s: S, src: *const f32, out: *mut f32, n: usize) {
+        let l = S::LANES;
+        let mut even = [s.zero(); V];
+        let mut odd = [s.zero(); V];
+        for t in 0..9 {
+            for v in 0..V {
+                // SAFETY: the caller guarantees the taps' vectors are readable.
+                let x = unsafe { s.load(src.add(self.taps[t] + v * l)) };
+                if t % 2 == 0 {
+                    even[v] = s.fma(self.w[t], x, even[v]);
+                } else {
+                    odd[v] = s.fma(self.w[t], x, odd[v]);
                 }
-                if ow0 < ow_n {
-                    // The last pixels: a full vector ending at the row's end when the row is
-                    // at least a vector wide (recomputing a few pixels), else a partial one.
-                    let (start, n) = if ow_n >= l { (ow_n - l, l) } else { (0, ow_n) };
-                    unsafe {
-                        row_tile::<S, 1>(s, w.plane.as_ptr().add(origin + start), &taps, taps_w, bias, &w.epilogue, out_row.add(start), n)
-                    };
-                }
+            }
+        }
+        // SAFETY: `out .. out + n` writable (the caller's contract).
+        unsafe { store_row::<S, V>(s, &even, &odd, self.bias, self.epi, out, n) }
+    }
+}
+
+/// `act(even + odd + bias)` stored to `out .. out + n`.
+///
+/// # Safety
+/// `out .. out + n` writable, `n <= V * LANES`.
+#[inline(always)]
+unsafe fn store_row<S: Simd, const V: usize>(
+    s: S,
+    even: &[S::V; V],
+    odd: &[S::V; V],
+    bias: Option<S::V>,
+    epi: &Epilogue<'_>,
+    out: *mut f32,
+    n: usize,
+) {
+    let l = S::LANES;
+    for v in 0..V {
+        let y = epi.apply_with(s, s.add(even[v], odd[v]), bias);
+        let col = v * l;
+        // SAFETY: full vectors are stored only while they fit in `n`.
+        unsafe {
+            if col + l <= n {
+                s.store(out.add(col), y);
+            } else if col < n {
+                s.store_partial(out.add(col), n - col, y);
             }
         }
     }
@@ -256,26 +414,32 @@ unsafe fn row_tile<S: Simd, const V: usize>(
     n: usize,
 ) {
     let l = S::LANES;
-    let mut acc = [s.zero(); V];
-    for (t, &off) in taps.iter().enumerate() {
-        let wv = s.splat(w[t]);
-        for (v, a) in acc.iter_mut().enumerate() {
-            // SAFETY: the caller guarantees the tap's vectors are readable.
-            *a = s.fma(wv, unsafe { s.load(src.add(off + v * l)) }, *a);
-        }
-    }
-    for (v, a) in acc.iter().enumerate() {
-        let y = epi.apply_with(s, *a, bias);
-        let col = v * l;
-        // SAFETY: `out .. out + n` is writable; full vectors are stored only while they fit.
-        unsafe {
-            if col + l <= n {
-                s.store(out.add(col), y);
-            } else if col < n {
-                s.store_partial(out.add(col), n - col, y);
+    // Two accumulators per vector (even and odd taps): 2V independent FMA chains, so short
+    // tiles are not bound by the FMA latency.
+    let mut even = [s.zero(); V];
+    let mut odd = [s.zero(); V];
+    let mut t = 0;
+    while t + 1 < taps.len() {
+        let (w0, w1) = (s.splat(w[t]), s.splat(w[t + 1]));
+        let (o0, o1) = (taps[t], taps[t + 1]);
+        for v in 0..V {
+            // SAFETY: the caller guarantees the taps' vectors are readable.
+            unsafe {
+                even[v] = s.fma(w0, s.load(src.add(o0 + v * l)), even[v]);
+                odd[v] = s.fma(w1, s.load(src.add(o1 + v * l)), odd[v]);
             }
         }
+        t += 2;
     }
+    if t < taps.len() {
+        let w0 = s.splat(w[t]);
+        for (v, a) in even.iter_mut().enumerate() {
+            // SAFETY: as above.
+            *a = s.fma(w0, unsafe { s.load(src.add(taps[t] + v * l)) }, *a);
+        }
+    }
+    // SAFETY: `out .. out + n` is writable (the caller's contract).
+    unsafe { store_row::<S, V>(s, &even, &odd, bias, epi, out, n) }
 }
 
 /// Copies one input channel into the zero-padded plane: kept row `i` (padded row
