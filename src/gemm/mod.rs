@@ -67,16 +67,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     }
     tier.record_run();
     let (mr, nr) = kernel::tile(tier);
-    let mut bl = blocking(mr, nr);
-    if let Ok(v) = std::env::var("TUNE_KC") {
-        bl.kc = v.parse().unwrap();
-    }
-    if let Ok(v) = std::env::var("TUNE_MC") {
-        bl.mc = v.parse().unwrap();
-    }
-    if let Ok(v) = std::env::var("TUNE_NC") {
-        bl.nc = v.parse().unwrap();
-    }
+    let bl = blocking(mr, nr);
     let packed = PackedA::pack(a, k, m, k, mr, bl.kc);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);

@@ -75,7 +75,6 @@ struct Im2colPlan {
     /// Row length of the lowered block (>= chunk rounded up to NR).
     ldb: usize,
     kernel: String,
-    tune_nolower: bool,
 }
 
 impl Im2colPlan {
@@ -84,21 +83,12 @@ impl Im2colPlan {
         let (mr, nr) = kernel::tile(tier);
         let mut bl = blocking(mr, nr);
         let l = shape.reduction;
-        if let Ok(v) = std::env::var("TUNE_KC") {
-            bl.kc = v.parse::<usize>().unwrap();
-        }
-        if let Ok(v) = std::env::var("TUNE_MC") {
-            bl.mc = v.parse::<usize>().unwrap();
-        }
         bl.kc = bl.kc.min(l);
         let packed = (0..p.params.groups).map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
         let plane = shape.oh * shape.ow;
         // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
         let target = (L2_BYTES / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);
-        let mut chunk = (target / nr * nr).max(nr).min(plane.div_ceil(nr) * nr);
-        if let Ok(v) = std::env::var("TUNE_CHUNK") {
-            chunk = v.parse::<usize>().unwrap().min(plane.div_ceil(nr) * nr);
-        }
+        let chunk = (target / nr * nr).max(nr).min(plane.div_ceil(nr) * nr);
 
         // Rows start on cache lines (the workspace is aligned in `run`) and span an odd
         // number of lines, so the KC rows of one B panel spread over every L1 set.
@@ -137,7 +127,6 @@ impl Im2colPlan {
             chunk,
             ldb,
             kernel: kernel::kernel_name(tier),
-            tune_nolower: std::env::var("TUNE_NOLOWER").is_ok(),
         }
     }
 }
@@ -175,9 +164,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
         let mut pc = 0;
         while pc < l {
             let kcb = kc.min(l - pc);
-            if !plan.tune_nolower {
-                lower_block(s, &plan.geometry, t.x, t.p0, t.npix, lanes, pc, kcb, plan.ldb, t.ws);
-            }
+            lower_block(s, &plan.geometry, t.x, t.p0, t.npix, lanes, pc, kcb, plan.ldb, t.ws);
             let mut ic = t.m0;
             while ic < t.m1 {
                 let mcb = plan.blocking.mc.min(t.m1 - ic);

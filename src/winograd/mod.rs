@@ -109,7 +109,6 @@ struct WinogradPlan {
     ldv: usize,
     band: Band,
     kernel: String,
-    tune: [bool; 3],
 }
 
 /// Floats per cache line.
@@ -143,7 +142,7 @@ impl WinogradPlan {
         let tw = shape.ow.div_ceil(m);
         let th = shape.oh.div_ceil(m);
         // About 128 tiles per task (several GEMM panels), whole tile rows.
-        let target = std::env::var("TUNE_TILES").ok().and_then(|v| v.parse().ok()).unwrap_or(128usize);
+        let target = 128usize;
         let chunk_rows = (target / tw).clamp(1, th);
         let tiles = chunk_rows * tw;
         let mut ldv = (tiles.div_ceil(nr) * nr).max(tiles + lanes).div_ceil(LINE) * LINE;
@@ -159,7 +158,6 @@ impl WinogradPlan {
             rows: chunk_rows * m + 2,
         };
         let kernel = format!("{}_winograd_f{m}x{m}_gemm_{mr}x{nr}", tier.name());
-        let tune = [std::env::var("TUNE_NOIN").is_ok(), std::env::var("TUNE_NOGEMM").is_ok(), std::env::var("TUNE_NOOUT").is_ok()];
         WinogradPlan {
             problem: *p,
             shape,
@@ -174,7 +172,6 @@ impl WinogradPlan {
             ldv,
             band,
             kernel,
-            tune,
         }
     }
 
@@ -306,33 +303,29 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
     assert!(plan.band.wq >= plan.tw + 1 + l && plan.band.rows >= w.tile_rows * M + 2);
 
     // 1. Padded, phase-split input rows of this chunk.
-    if !plan.tune[0] {
-        fill_band::<S>(s, &plan.band, w.x, cg, w.tr0 * M, w.band, w.staging);
-        // 2. Input transform, channel by channel: V[xi][c][t].
-        let channel_len = plan.band.channel_len(M);
-        for c in 0..cg {
-            // SAFETY: channel `c`'s band holds `band.rows >= tile_rows * M + 2` rows of `M * wq`
-            // floats with `wq >= tw + 1 + LANES`; V row `c` of every xi has `ldv >= tiles + LANES`.
-            unsafe {
-                input_channel::<S>(
-                    s,
-                    w.band.as_ptr().add(c * channel_len),
-                    plan.band.wq,
-                    w.tile_rows,
-                    plan.tw,
-                    w.v.as_mut_ptr().add(c * ldv),
-                    cg * ldv,
-                )
-            };
-        }
+    fill_band::<S>(s, &plan.band, w.x, cg, w.tr0 * M, w.band, w.staging);
+    // 2. Input transform, channel by channel: V[xi][c][t].
+    let channel_len = plan.band.channel_len(M);
+    for c in 0..cg {
+        // SAFETY: channel `c`'s band holds `band.rows >= tile_rows * M + 2` rows of `M * wq`
+        // floats with `wq >= tw + 1 + LANES`; V row `c` of every xi has `ldv >= tiles + LANES`.
+        unsafe {
+            input_channel::<S>(
+                s,
+                w.band.as_ptr().add(c * channel_len),
+                plan.band.wq,
+                w.tile_rows,
+                plan.tw,
+                w.v.as_mut_ptr().add(c * ldv),
+                cg * ldv,
+            )
+        };
     }
+
     // 3. The products: M_xi[k][t] = U_xi[k][.] * V_xi[.][t], on the GEMM micro-kernel.
     let none = Epilogue::new(None, Activation::None);
     let bl = &plan.blocking;
     for xi in 0..ALPHA * ALPHA {
-        if plan.tune[1] {
-            break;
-        }
         let a = &plan.packed[w.group * ALPHA * ALPHA + xi];
         let vx = &w.v[xi * cg * ldv..(xi + 1) * cg * ldv];
         let mx = w.m[xi * kg * ldv..(xi + 1) * kg * ldv].as_mut_ptr();
@@ -370,9 +363,6 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
     let epi = Epilogue::new(plan.bias.as_deref(), plan.problem.params.activation);
     let plane = sh.oh * sh.ow;
     for k in w.m0..w.m1 {
-        if plan.tune[2] {
-            break;
-        }
         // SAFETY: products row `k` of every xi holds `ldv >= tiles + LANES` floats; output
         // channel `k` of this group is this task's to write (rows of its tile rows only).
         unsafe {
