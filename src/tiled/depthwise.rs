@@ -351,15 +351,23 @@ impl<S: Simd> RowTile<S> for Taps9<'_, S> {
         let l = S::LANES;
         let mut even = [s.zero(); V];
         let mut odd = [s.zero(); V];
-        for t in 0..9 {
-            for v in 0..V {
-                // SAFETY: the caller guarantees the taps' vectors are readable.
-                let x = unsafe { s.load(src.add(self.taps[t] + v * l)) };
-                if t % 2 == 0 {
-                    even[v] = s.fma(self.w[t], x, even[v]);
-                } else {
-                    odd[v] = s.fma(self.w[t], x, odd[v]);
-                }
+        let [t0, t1, t2, t3, t4, t5, t6, t7, t8] = self.taps;
+        let [w0, w1, w2, w3, w4, w5, w6, w7, w8] = self.w;
+        // Written out: LLVM does not always unroll 9 x V, and every tap must stay a register.
+        for v in 0..V {
+            let p = src.wrapping_add(v * l);
+            // SAFETY: the caller guarantees the taps' vectors are readable.
+            unsafe {
+                let e = s.fma(w0, s.load(p.add(t0)), even[v]);
+                let o = s.fma(w1, s.load(p.add(t1)), odd[v]);
+                let e = s.fma(w2, s.load(p.add(t2)), e);
+                let o = s.fma(w3, s.load(p.add(t3)), o);
+                let e = s.fma(w4, s.load(p.add(t4)), e);
+                let o = s.fma(w5, s.load(p.add(t5)), o);
+                let e = s.fma(w6, s.load(p.add(t6)), e);
+                let o = s.fma(w7, s.load(p.add(t7)), o);
+                even[v] = s.fma(w8, s.load(p.add(t8)), e);
+                odd[v] = o;
             }
         }
         // SAFETY: `out .. out + n` writable (the caller's contract).
