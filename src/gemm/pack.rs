@@ -34,10 +34,21 @@ impl PackedA {
             let kcb = kc.min(k - pc);
             let block = &mut data[pc * m_padded..(pc + kcb) * m_padded];
             for (panel, dst) in block.chunks_exact_mut(kcb * mr).enumerate() {
-                for i in 0..mr.min(m.saturating_sub(panel * mr)) {
-                    let src = &a[(panel * mr + i) * lda + pc..][..kcb];
-                    for (kk, v) in src.iter().enumerate() {
-                        dst[kk * mr + i] = *v;
+                let rows = mr.min(m.saturating_sub(panel * mr));
+                if rows == mr {
+                    // Full panel: write each group of MR sequentially, reading MR row streams.
+                    let src: Vec<&[f32]> = (0..mr).map(|i| &a[(panel * mr + i) * lda + pc..][..kcb]).collect();
+                    for (kk, group) in dst.chunks_exact_mut(mr).enumerate() {
+                        for (d, row) in group.iter_mut().zip(&src) {
+                            *d = row[kk];
+                        }
+                    }
+                } else {
+                    for i in 0..rows {
+                        let src = &a[(panel * mr + i) * lda + pc..][..kcb];
+                        for (kk, v) in src.iter().enumerate() {
+                            dst[kk * mr + i] = *v;
+                        }
                     }
                 }
             }

@@ -12,7 +12,12 @@
 //! column `s` reads phase `(s * dw) % sw` at index `ow + (s * dw) / sw`: contiguous in `ow`,
 //! and only the phases the taps use are kept (`min(sw, dilated kernel width)`), so the band's
 //! size does not grow with the stride. For stride 1 a row is one plain padded row.
-#![forbid(unsafe_code)]
+//!
+//! The fill runs inside the tier's entry point, written over [`Simd`]: plain rows are vector
+//! copies, stride-2 rows are split into their two phases with vector shuffles.
+
+use crate::simd::Simd;
+use crate::simd::rows::{copy_over, zero_over};
 
 /// Where the padded rows of a band come from and how the band is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,34 +87,65 @@ impl BandLayout {
 
     /// Copies the rows that output rows `oh0 .. oh0 + out_rows` read, of `channels` channels
     /// of `x` (`channels x h x w`), into `band`.
-    pub fn fill(&self, x: &[f32], channels: usize, oh0: usize, out_rows: usize, band: &mut [f32]) {
+    #[inline(always)]
+    pub fn fill<S: Simd>(&self, s: S, x: &[f32], channels: usize, oh0: usize, out_rows: usize, band: &mut [f32]) {
         let (h, w, pl, wq) = (self.h, self.w, self.pad_left, self.wq);
         let row_len = self.row_len();
         let rows = if self.gathered { out_rows * self.r } else { (out_rows - 1) * self.sh + (self.r - 1) * self.dh + 1 };
         let padded_row = |i: usize| if self.gathered { (oh0 + i / self.r) * self.sh + (i % self.r) * self.dh } else { oh0 * self.sh + i };
+        let l = S::LANES;
         for c in 0..channels {
-            let plane = &x[c * h * w..][..h * w];
             for i in 0..rows {
-                let dst = &mut band[c * self.channel_stride + i * row_len..][..row_len];
+                let at = c * self.channel_stride + i * row_len;
                 let pr = padded_row(i);
                 if pr < self.pad_top || pr - self.pad_top >= h {
-                    dst.fill(0.0);
+                    zero_over(s, band, at, row_len);
                     continue;
                 }
-                let src = &plane[(pr - self.pad_top) * w..][..w];
+                let src_at = (c * h + pr - self.pad_top) * w;
                 if self.sw == 1 {
-                    // Columns pl .. min(pl + w, wq) hold input.
+                    // Zeros, the input row, zeros: whole vectors, each running at most into
+                    // the next row (written afterwards) and never past the band.
                     let lead = pl.min(wq);
                     let len = w.min(wq - lead);
-                    dst[..lead].fill(0.0);
-                    dst[lead..lead + len].copy_from_slice(&src[..len]);
-                    dst[lead + len..].fill(0.0);
-                } else {
-                    for ph in 0..self.phases {
-                        for (q, d) in dst[ph * wq..(ph + 1) * wq].iter_mut().enumerate() {
-                            let pc = q * self.sw + ph;
-                            *d = if pc >= pl && pc - pl < w { src[pc - pl] } else { 0.0 };
+                    zero_over(s, band, at, lead);
+                    copy_over(s, band, at + lead, x, src_at, len);
+                    zero_over(s, band, at + lead + len, wq - lead - len);
+                    continue;
+                }
+                let src = &x[src_at..src_at + w];
+                let dst = &mut band[at..at + row_len];
+                let value = |pc: usize| if pc >= pl && pc - pl < w { src[pc - pl] } else { 0.0 };
+                let mut q0 = 0;
+                if self.sw == 2 {
+                    // Interior columns: q with 2q >= pl and 2q + 1 < pl + w, in whole vectors
+                    // of q: 2 * LANES consecutive inputs deinterleaved into the two phases.
+                    let qa = pl.div_ceil(2).min(wq);
+                    let qb = ((w + pl) / 2).min(wq).max(qa);
+                    for q in 0..qa {
+                        for ph in 0..self.phases {
+                            dst[ph * wq + q] = value(q * 2 + ph);
                         }
+                    }
+                    let mut q = qa;
+                    while q + l <= qb {
+                        // SAFETY: inputs `2q - pl .. 2(q + l) - pl <= w` lie in `src`
+                        // (q + l <= qb); outputs `ph * wq + q .. + l <= (ph + 1) * wq`.
+                        unsafe {
+                            let p = src.as_ptr().add(2 * q - pl);
+                            let (even, odd) = s.deinterleave(s.load(p), s.load(p.add(l)));
+                            s.store(dst.as_mut_ptr().add(q), even);
+                            if self.phases == 2 {
+                                s.store(dst.as_mut_ptr().add(wq + q), odd);
+                            }
+                        }
+                        q += l;
+                    }
+                    q0 = q;
+                }
+                for ph in 0..self.phases {
+                    for (q, d) in dst[ph * wq..(ph + 1) * wq].iter_mut().enumerate().skip(q0) {
+                        *d = value(q * self.sw + ph);
                     }
                 }
             }

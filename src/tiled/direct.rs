@@ -22,6 +22,7 @@ use crate::epilogue::Epilogue;
 use crate::gemm::SharedMut;
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
 
+use super::band::BandLayout;
 use super::pack::PackedDense;
 
 /// Widest tile row (channels) of any tier, for the transpose buffer.
@@ -84,8 +85,8 @@ impl PixelMap {
 /// One task's dense work: output pixels `q0 .. q1` of one image and group, channel blocks
 /// `blk0 .. blk1`.
 pub(crate) struct DenseWork<'a> {
-    /// Band (or unpadded group input) the offsets index.
-    pub x: &'a [f32],
+    /// What the offsets index.
+    pub input: DenseInput<'a>,
     /// Reduction offsets, one per tap, increasing.
     pub taps: &'a [usize],
     /// Taps per reduction block: one block's packed weights stay in L1 while every tile of
@@ -107,6 +108,15 @@ pub(crate) struct DenseWork<'a> {
     /// Partial sums between reduction blocks: `ceil((q1 - q0) / P) * P * KB` floats (unused
     /// when the reduction is one block).
     pub acc: &'a mut [f32],
+}
+
+/// Where a dense task reads its input.
+pub(crate) enum DenseInput<'a> {
+    /// The group's unpadded input, in place.
+    Direct(&'a [f32]),
+    /// A zero-padded band of output rows `oh0 .. oh0 + out_rows`, filled inside the tier's
+    /// entry point (so its copies use the tier's vectors) before the tiles read it.
+    Band { layout: BandLayout, x: &'a [f32], channels: usize, oh0: usize, out_rows: usize, buf: &'a mut [f32] },
 }
 
 /// Floats of partial sums a task over `pixels` output pixels needs (0 if the reduction fits
@@ -132,14 +142,22 @@ impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        let w = self.0;
+        let mut w = self.0;
         let kb = KV * S::LANES;
         assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1 && w.weights.bias.len() >= w.weights.blocks * kb);
+        let input = std::mem::replace(&mut w.input, DenseInput::Direct(&[]));
+        let x: &[f32] = match input {
+            DenseInput::Direct(x) => x,
+            DenseInput::Band { layout, x, channels, oh0, out_rows, buf } => {
+                layout.fill(s, x, channels, oh0, out_rows, buf);
+                buf
+            }
+        };
         let ntaps = w.taps.len();
         assert!(ntaps == w.weights.reduction && ntaps > 0);
         let last_pixel = w.q1 - 1;
         let max_off = w.pixels.offset(last_pixel / w.pixels.ow, last_pixel % w.pixels.ow);
-        assert!(max_off + w.taps[ntaps - 1] < w.x.len(), "band too small for the tile offsets");
+        assert!(max_off + w.taps[ntaps - 1] < x.len(), "band too small for the tile offsets");
         let per_block = w.taps_per_block.max(1);
         let tiles = (w.q1 - w.q0).div_ceil(P);
         assert!(ntaps <= per_block || w.acc.len() >= tiles * P * kb, "partial-sum buffer too small");
@@ -194,7 +212,7 @@ impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
                         };
                         dense_tile::<S, P, KV>(
                             s,
-                            w.x.as_ptr(),
+                            x.as_ptr(),
                             &offs,
                             &w.taps[t0..t1],
                             wblk.as_ptr().add(t0 * kb),

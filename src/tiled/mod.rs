@@ -28,7 +28,7 @@ use crate::problem::{ConvProblem, ConvShape};
 use crate::simd::Tier;
 use band::BandLayout;
 use depthwise::DepthwisePlan;
-use direct::{DenseWork, PixelMap, TileKind, run_dense};
+use direct::{DenseInput, DenseWork, PixelMap, TileKind, run_dense};
 use pack::PackedDense;
 
 /// The tiled direct-convolution backend. Supports every valid problem.
@@ -199,15 +199,14 @@ impl Plan for DensePlan {
             let oh1 = (oh0 + self.band_rows).min(sh.oh);
             let x_group = &input[n * chw + g * cg_len..][..cg_len];
             let (band, acc) = ws.split_at_mut(self.band_len());
-            let (x, oh_base): (&[f32], usize) = match self.source {
-                Source::Input => (x_group, 0),
+            let (input, oh_base) = match self.source {
+                Source::Input => (DenseInput::Direct(x_group), 0),
                 Source::Band(layout) => {
-                    layout.fill(x_group, sh.cg, oh0, oh1 - oh0, band);
-                    (&band[..], oh0)
+                    (DenseInput::Band { layout, x: x_group, channels: sh.cg, oh0, out_rows: oh1 - oh0, buf: band }, oh0)
                 }
             };
             let work = DenseWork {
-                x,
+                input,
                 taps: &self.taps,
                 taps_per_block: self.taps_per_block,
                 weights: &self.weights,
