@@ -215,54 +215,54 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
                     *v = s.splat(*x);
                 }
             }
-            for oh in 0..oh_n {
-                // Spread a prefetch of the next task's input over this task's output rows
-                // (depthwise layers are memory-bound: this overlaps the next fetch with work).
+            // Spread a prefetch of the next task's input over this task's output rows
+            // (depthwise layers are memory-bound: this overlaps the next fetch with work).
+            let prefetch = |oh: usize| {
                 if let Some(nx) = w.next_x
                     && j == 0
                 {
                     let per_row = nx.len().div_ceil(oh_n).div_ceil(16) * 16;
+                    let end = ((oh + 1) * per_row).min(nx.len());
                     let mut at = oh * per_row;
-                    while at < ((oh + 1) * per_row).min(nx.len()) {
-                        s.prefetch(nx[at..].as_ptr());
+                    while at < end {
+                        s.prefetch(nx.as_ptr().wrapping_add(at));
                         at += 16;
                     }
                 }
-                // Taps relative to `base` in the plane: row 0's taps moved down (uniform rows),
-                // or this row's own.
-                let base = if plan.uniform_rows {
-                    if oh == 0 {
-                        fill_taps(plan, 0, stride, &mut taps);
-                    }
-                    oh * sh_stride * stride
-                } else {
-                    fill_taps(plan, oh, stride, &mut taps);
-                    0
+            };
+            // SAFETY (arithmetic): channel `j`'s output plane is this task's.
+            let out_plane = unsafe { w.out.get().add(j * plane_out) };
+            if plan.uniform_rows && rs == 9 {
+                // The common case: one 3x3 kernel for every row, each row's taps those of row
+                // 0 moved down by `oh * sh` rows.
+                fill_taps(plan, 0, stride, &mut taps);
+                let k9 = Taps9 {
+                    taps: [taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]],
+                    w: w9,
+                    bias,
+                    epi: &w.epilogue,
                 };
-                // SAFETY (arithmetic): output row `oh` of channel `j` is inside this task's output.
-                let out_row = unsafe { w.out.get().add(j * plane_out + oh * ow_n) };
-                // SAFETY: every tap is a kept row plus a column offset, and a vector starting
-                // before the row's end ends within its width rounded up to a vector (asserted
-                // above); stores stay inside the output row.
-                unsafe {
-                    if rs == 9 {
-                        let t9: [usize; 9] = [taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]];
-                        output_row::<S, V, _>(
-                            s,
-                            &Taps9 { taps: t9, w: w9, bias, epi: &w.epilogue },
-                            w.plane.as_ptr().add(base),
-                            out_row,
-                            ow_n,
-                        );
-                    } else {
+                for oh in 0..oh_n {
+                    prefetch(oh);
+                    // SAFETY: every tap is a kept row plus a column offset, and a vector
+                    // starting before the row's end ends within its width rounded up to a
+                    // vector (asserted above); stores stay inside output row `oh`.
+                    unsafe { output_row::<S, V, _>(s, &k9, w.plane.as_ptr().add(oh * sh_stride * stride), out_plane.add(oh * ow_n), ow_n) };
+                }
+            } else {
+                for oh in 0..oh_n {
+                    prefetch(oh);
+                    fill_taps(plan, oh, stride, &mut taps);
+                    // SAFETY: as above.
+                    unsafe {
                         output_row::<S, V, _>(
                             s,
                             &TapsAny { taps: &taps, w: taps_w, bias, epi: &w.epilogue },
-                            w.plane.as_ptr().add(base),
-                            out_row,
+                            w.plane.as_ptr(),
+                            out_plane.add(oh * ow_n),
                             ow_n,
-                        );
-                    }
+                        )
+                    };
                 }
             }
         }
