@@ -279,7 +279,7 @@ impl Backend for Auto {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("auto", format!("invalid problem: {e}")))
+        crate::backend::supports_valid("auto", problem).map(|_| ())
     }
 
     fn plan_with(

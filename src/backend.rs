@@ -186,6 +186,44 @@ impl PlanOptions {
     }
 }
 
+/// What every backend's `supports` starts with: the problem must be valid.
+pub(crate) fn supports_valid(backend: &'static str, problem: &ConvProblem) -> Result<ConvShape, Unsupported> {
+    problem.validate().map_err(|e| Unsupported::new(backend, format!("invalid problem: {e}")))
+}
+
+/// Splits `channels` output channels into parts (multiples of `align`) when `base` tasks
+/// would leave threads of the current pool idle: returns `(parts, channels per part)`.
+/// Part `i` covers channels `i * per .. min((i + 1) * per, channels)`.
+pub(crate) fn channel_parts(base: usize, channels: usize, align: usize) -> (usize, usize) {
+    let threads = rayon::current_num_threads();
+    let wanted = if base >= threads { 1 } else { threads.div_ceil(base.max(1)).min(channels.div_ceil(align)) };
+    let per = channels.div_ceil(wanted.max(1)).div_ceil(align) * align;
+    (channels.div_ceil(per), per)
+}
+
+/// The accessors every tiered plan shares, from fields `problem`, `shape`, `tier` and
+/// `kernel`; `$backend` is the registry name.
+macro_rules! plan_accessors {
+    ($backend:literal) => {
+        fn backend(&self) -> &'static str {
+            $backend
+        }
+        fn kernel(&self) -> String {
+            self.kernel.clone()
+        }
+        fn isa(&self) -> $crate::isa::Isa {
+            self.tier.isa()
+        }
+        fn problem(&self) -> &$crate::problem::ConvProblem {
+            &self.problem
+        }
+        fn shape(&self) -> &$crate::problem::ConvShape {
+            &self.shape
+        }
+    };
+}
+pub(crate) use plan_accessors;
+
 /// `Err(LengthMismatch)` unless `got == need`.
 pub(crate) fn check_len(buffer: &'static str, got: usize, need: usize) -> Result<(), ConvError> {
     if got != need {

@@ -20,7 +20,7 @@ impl Backend for Naive {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("naive", format!("invalid problem: {e}")))
+        crate::backend::supports_valid("naive", problem).map(|_| ())
     }
 
     fn plan_with(

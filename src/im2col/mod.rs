@@ -14,14 +14,13 @@
 
 mod lower;
 
-use crate::backend::{Backend, Plan, PlanOptions, run_tasks, validate_plan_inputs, validate_run_buffers};
+use crate::backend::{Backend, Plan, PlanOptions, channel_parts, plan_accessors, run_tasks, validate_plan_inputs, validate_run_buffers};
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
 use crate::gemm::blocking::{Blocking, L2_BYTES, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
-use crate::isa::Isa;
 use crate::problem::{ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
 use lower::{Geometry, Tap, lower_block};
@@ -43,7 +42,7 @@ impl Backend for Im2col {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("im2col", format!("invalid problem: {e}")))
+        crate::backend::supports_valid("im2col", problem).map(|_| ())
     }
 
     fn plan_with(
@@ -198,21 +197,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
 struct Im2colTaskOf<'a, const MR: usize, const NV: usize>(Im2colTask<'a>);
 
 impl Plan for Im2colPlan {
-    fn backend(&self) -> &'static str {
-        "im2col"
-    }
-    fn kernel(&self) -> String {
-        self.kernel.clone()
-    }
-    fn isa(&self) -> Isa {
-        self.tier.isa()
-    }
-    fn problem(&self) -> &ConvProblem {
-        &self.problem
-    }
-    fn shape(&self) -> &ConvShape {
-        &self.shape
-    }
+    plan_accessors!("im2col");
     fn workspace_len_per_thread(&self) -> usize {
         // One lowered block, plus slack to start it on a cache line.
         self.blocking.kc * self.ldb + LINE
@@ -229,10 +214,7 @@ impl Plan for Im2colPlan {
         let chunks = plane.div_ceil(self.chunk);
         let base = p.n * groups * chunks;
         // Too few tasks for the pool: split the output channels too (in MR multiples).
-        let threads = rayon::current_num_threads();
-        let parts = if base >= threads { 1 } else { threads.div_ceil(base).min(sh.kg.div_ceil(self.mr)) };
-        let part_rows = sh.kg.div_ceil(parts).div_ceil(self.mr) * self.mr;
-        let parts = sh.kg.div_ceil(part_rows);
+        let (parts, part_rows) = channel_parts(base, sh.kg, self.mr);
         let tasks = base * parts;
         let out = SharedMut(output.as_mut_ptr());
         let chw = p.c * p.h * p.w;

@@ -11,11 +11,10 @@
 //! the row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
 
-use crate::backend::{Plan, run_tasks, validate_run_buffers};
+use crate::backend::{Plan, plan_accessors, run_tasks, validate_run_buffers};
 use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::gemm::SharedMut;
-use crate::isa::Isa;
 use crate::problem::{ConvProblem, ConvShape};
 use crate::simd::rows::{copy_over, zero_over};
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
@@ -116,21 +115,7 @@ impl DepthwisePlan {
 }
 
 impl Plan for DepthwisePlan {
-    fn backend(&self) -> &'static str {
-        "tiled"
-    }
-    fn kernel(&self) -> String {
-        self.kernel.clone()
-    }
-    fn isa(&self) -> Isa {
-        self.tier.isa()
-    }
-    fn problem(&self) -> &ConvProblem {
-        &self.problem
-    }
-    fn shape(&self) -> &ConvShape {
-        &self.shape
-    }
+    plan_accessors!("tiled");
     fn workspace_len_per_thread(&self) -> usize {
         self.plane_len() + self.staging_len()
     }

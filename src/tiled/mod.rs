@@ -18,12 +18,11 @@ mod depthwise;
 mod direct;
 mod pack;
 
-use crate::backend::{Backend, Plan, PlanOptions, run_tasks, validate_plan_inputs, validate_run_buffers};
+use crate::backend::{Backend, Plan, PlanOptions, channel_parts, plan_accessors, run_tasks, validate_plan_inputs, validate_run_buffers};
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
 use crate::gemm::blocking::{L1D_BYTES, L2_BYTES};
-use crate::isa::Isa;
 use crate::problem::{ConvProblem, ConvShape};
 use crate::simd::Tier;
 use band::BandLayout;
@@ -41,7 +40,7 @@ impl Backend for Tiled {
     }
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
-        problem.validate().map(|_| ()).map_err(|e| Unsupported::new("tiled", format!("invalid problem: {e}")))
+        crate::backend::supports_valid("tiled", problem).map(|_| ())
     }
 
     fn plan_with(
@@ -152,21 +151,7 @@ impl DensePlan {
 }
 
 impl Plan for DensePlan {
-    fn backend(&self) -> &'static str {
-        "tiled"
-    }
-    fn kernel(&self) -> String {
-        self.kernel.clone()
-    }
-    fn isa(&self) -> Isa {
-        self.tier.isa()
-    }
-    fn problem(&self) -> &ConvProblem {
-        &self.problem
-    }
-    fn shape(&self) -> &ConvShape {
-        &self.shape
-    }
+    plan_accessors!("tiled");
     fn workspace_len_per_thread(&self) -> usize {
         self.band_len() + self.acc_len
     }
@@ -182,10 +167,7 @@ impl Plan for DensePlan {
         let bands = sh.oh.div_ceil(self.band_rows);
         let base = p.n * groups * bands;
         let blocks = self.weights.blocks;
-        let threads = rayon::current_num_threads();
-        let parts = if base >= threads { 1 } else { threads.div_ceil(base).min(blocks) };
-        let per_part = blocks.div_ceil(parts);
-        let parts = blocks.div_ceil(per_part);
+        let (parts, per_part) = channel_parts(base, blocks, 1);
         let tasks = base * parts;
         let out = SharedMut(output.as_mut_ptr());
         let chw = p.c * p.h * p.w;

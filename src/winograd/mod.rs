@@ -21,14 +21,15 @@
 mod matrices;
 mod transform;
 
-use crate::backend::{Accuracy, Backend, Plan, PlanOptions, run_tasks, validate_plan_inputs, validate_run_buffers};
+use crate::backend::{
+    Accuracy, Backend, Plan, PlanOptions, channel_parts, plan_accessors, run_tasks, validate_plan_inputs, validate_run_buffers,
+};
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
 use crate::gemm::blocking::{Blocking, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
-use crate::isa::Isa;
 use crate::problem::{Activation, ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
 use matrices::F4X4;
@@ -54,10 +55,7 @@ impl Backend for Winograd {
 
     fn supports(&self, problem: &ConvProblem) -> Result<(), Unsupported> {
         let no = |why: String| Err(Unsupported::new("winograd", why));
-        let shape = match problem.validate() {
-            Ok(s) => s,
-            Err(e) => return no(format!("invalid problem: {e}")),
-        };
+        let shape = crate::backend::supports_valid("winograd", problem)?;
         let p = &problem.params;
         if problem.r != 3 || problem.s != 3 {
             return no(format!("only 3x3 kernels, not {}x{}", problem.r, problem.s));
@@ -192,21 +190,7 @@ impl WinogradPlan {
 }
 
 impl Plan for WinogradPlan {
-    fn backend(&self) -> &'static str {
-        "winograd"
-    }
-    fn kernel(&self) -> String {
-        self.kernel.clone()
-    }
-    fn isa(&self) -> Isa {
-        self.tier.isa()
-    }
-    fn problem(&self) -> &ConvProblem {
-        &self.problem
-    }
-    fn shape(&self) -> &ConvShape {
-        &self.shape
-    }
+    plan_accessors!("winograd");
     fn accuracy(&self) -> Accuracy {
         Accuracy { exact_on_integers: false, factor: F4X4_ERROR_FACTOR, window: M - 1 }
     }
@@ -223,10 +207,7 @@ impl Plan for WinogradPlan {
         let groups = p.params.groups;
         let chunks = self.th.div_ceil(self.chunk_rows);
         let base = p.n * groups * chunks;
-        let threads = rayon::current_num_threads();
-        let parts = if base >= threads { 1 } else { threads.div_ceil(base).min(sh.kg.div_ceil(self.mr)) };
-        let part_rows = sh.kg.div_ceil(parts).div_ceil(self.mr) * self.mr;
-        let parts = sh.kg.div_ceil(part_rows);
+        let (parts, part_rows) = channel_parts(base, sh.kg, self.mr);
         let out = SharedMut(output.as_mut_ptr());
         let plane = sh.oh * sh.ow;
         let (chw, cg_len) = (p.c * p.h * p.w, sh.cg * p.h * p.w);
