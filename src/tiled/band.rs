@@ -6,12 +6,15 @@
 //! contiguous range of padded rows (the usual case: rows shared by neighbouring output rows
 //! are copied once), or, when strides or dilation would leave most of that range unread, one
 //! row per (output row, kernel row) pair ("gathered"). Either way tap row `r` of output row
-//! `oh` is at `(oh - oh0) * row_step + r * tap_row_step`. Each row is split into
-//! `phases` phase rows of `wq` floats: phase `ph` holds padded columns `ph, ph + sw, ph + 2 sw,
-//! ..` (padded column `pc` is input column `pc - pad_left`, or zero). Output column `ow`, tap
-//! column `s` reads phase `(s * dw) % sw` at index `ow + (s * dw) / sw`: contiguous in `ow`,
-//! and only the phases the taps use are kept (`min(sw, dilated kernel width)`), so the band's
-//! size does not grow with the stride. For stride 1 a row is one plain padded row.
+//! `oh` is at `(oh - oh0) * row_step + r * tap_row_step`.
+//!
+//! Each kept row is a few segments of `wq` floats ([`Columns`]); segment `i` holds padded
+//! columns `base[i], base[i] + sw, base[i] + 2 sw, ..` (padded column `pc` is input column
+//! `pc - pad_left`, or zero), so output column `ow` of tap column `s` is at
+//! `offset[s] + ow`: contiguous in `ow` whatever the stride and dilation. Segments are the
+//! stride's phases that the taps use (for stride 1, one plain padded row), or, when a huge
+//! dilation would make those long and mostly unread, one segment per tap column. Either way
+//! the band's size does not grow with strides, dilations or padding beyond what is read.
 //!
 //! The fill runs inside the tier's entry point, written over [`Simd`]: plain rows are vector
 //! copies, stride-2 rows are split into their two phases with vector shuffles.
@@ -19,20 +22,108 @@
 use crate::simd::Simd;
 use crate::simd::rows::{copy_over, zero_over};
 
+/// How the columns of a kept row are laid out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Columns {
+    /// Horizontal stride.
+    pub sw: usize,
+    /// First padded column of each segment.
+    pub bases: Vec<usize>,
+    /// Floats per segment.
+    pub wq: usize,
+    /// Offset of tap column `s` within a row (its segment's start plus its shift).
+    pub offsets: Vec<usize>,
+}
+
+impl Columns {
+    /// Columns for `out_cols` output columns (plus `slack` readable floats per segment) of a
+    /// kernel `s` columns wide with stride `sw` and dilation `dw`.
+    pub fn new(sw: usize, s: usize, dw: usize, out_cols: usize, slack: usize) -> Columns {
+        let dk_w = (s - 1) * dw + 1;
+        let mut phases: Vec<usize> = (0..s).map(|t| (t * dw) % sw).collect();
+        phases.sort_unstable();
+        phases.dedup();
+        let phase_wq = out_cols + (dk_w - 1) / sw + slack;
+        let tap_wq = out_cols + slack;
+        if s * tap_wq < phases.len() * phase_wq {
+            // One segment per tap column: padded columns t * dw + q * sw.
+            Columns { sw, bases: (0..s).map(|t| t * dw).collect(), wq: tap_wq, offsets: (0..s).map(|t| t * tap_wq).collect() }
+        } else {
+            let offsets =
+                (0..s).map(|t| phases.binary_search(&((t * dw) % sw)).expect("a used phase") * phase_wq + (t * dw) / sw).collect();
+            Columns { sw, bases: phases, wq: phase_wq, offsets }
+        }
+    }
+
+    /// Floats per kept row.
+    pub fn row_len(&self) -> usize {
+        self.bases.len() * self.wq
+    }
+
+    /// Fills one kept row (`dst`, [`Columns::row_len`] floats at `at`) from input row `src`
+    /// (`w` floats) with `pl` columns of left padding. Plain rows and stride-2 phase pairs go
+    /// in whole vectors (which may run on into the next row, written afterwards, but never
+    /// past `dst`); anything else column by column.
+    #[inline(always)]
+    pub fn fill_row<S: Simd>(&self, s: S, dst: &mut [f32], at: usize, x: &[f32], src_at: usize, w: usize, pl: usize) {
+        let wq = self.wq;
+        if self.sw == 1 && self.bases == [0] {
+            // Zeros, the input row, zeros.
+            let lead = pl.min(wq);
+            let len = w.min(wq - lead);
+            zero_over(s, dst, at, lead);
+            copy_over(s, dst, at + lead, x, src_at, len);
+            zero_over(s, dst, at + lead + len, wq - lead - len);
+            return;
+        }
+        let src = &x[src_at..src_at + w];
+        let row = &mut dst[at..at + self.row_len()];
+        let value = |pc: usize| if pc >= pl && pc - pl < w { src[pc - pl] } else { 0.0 };
+        let mut q0 = 0;
+        if self.sw == 2 && (self.bases == [0, 1] || self.bases == [0]) {
+            // Interior columns: q with 2q >= pl and 2q + 1 < pl + w, in whole vectors of q:
+            // 2 * LANES consecutive inputs deinterleaved into the two phases.
+            let l = S::LANES;
+            let qa = pl.div_ceil(2).min(wq);
+            let qb = ((w + pl) / 2).min(wq).max(qa);
+            for q in 0..qa {
+                for (i, &b) in self.bases.iter().enumerate() {
+                    row[i * wq + q] = value(q * 2 + b);
+                }
+            }
+            let mut q = qa;
+            while q + l <= qb {
+                // SAFETY: inputs `2q - pl .. 2(q + l) - pl <= w` lie in `src` (q + l <= qb);
+                // outputs `i * wq + q .. + l <= (i + 1) * wq` lie in `row`.
+                unsafe {
+                    let p = src.as_ptr().add(2 * q - pl);
+                    let (even, odd) = s.deinterleave(s.load(p), s.load(p.add(l)));
+                    s.store(row.as_mut_ptr().add(q), even);
+                    if self.bases.len() == 2 {
+                        s.store(row.as_mut_ptr().add(wq + q), odd);
+                    }
+                }
+                q += l;
+            }
+            q0 = q;
+        }
+        for (i, &b) in self.bases.iter().enumerate() {
+            for (q, d) in row[i * wq..(i + 1) * wq].iter_mut().enumerate().skip(q0) {
+                *d = value(q * self.sw + b);
+            }
+        }
+    }
+}
+
 /// Where the padded rows of a band come from and how the band is laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BandLayout {
     pub h: usize,
     pub w: usize,
     pub pad_top: usize,
     pub pad_left: usize,
-    /// Horizontal stride.
-    pub sw: usize,
-    /// Phase rows kept per padded row: `min(sw, dilated kernel width)`.
-    pub phases: usize,
-    /// Floats per phase row: `ow + (dilated kernel width - 1) / sw`.
-    pub wq: usize,
-    /// Distance between channels in the band buffer (`max rows * phases * wq`).
+    pub columns: Columns,
+    /// Distance between channels in the band buffer (`max rows * row length`).
     pub channel_stride: usize,
     /// Vertical stride and dilation, kernel height.
     pub sh: usize,
@@ -43,8 +134,8 @@ pub(crate) struct BandLayout {
 }
 
 impl BandLayout {
-    /// The layout for bands of up to `out_rows` output rows `ow` wide, a kernel of `r` rows
-    /// (stride `sh`, dilation `dh`) and a dilated width `dk_w`.
+    /// The layout for bands of up to `out_rows` output rows `ow` wide, an `r x s` kernel with
+    /// strides `(sh, sw)` and dilations `(dh, dw)`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         h: usize,
@@ -52,17 +143,16 @@ impl BandLayout {
         pad_top: usize,
         pad_left: usize,
         (sh, sw): (usize, usize),
-        dh: usize,
-        (r, dk_w): (usize, usize),
+        (dh, dw): (usize, usize),
+        (r, s): (usize, usize),
         ow: usize,
         out_rows: usize,
     ) -> BandLayout {
-        let phases = sw.min(dk_w);
-        let wq = ow + (dk_w - 1) / sw;
+        let columns = Columns::new(sw, s, dw, ow, 0);
         let contiguous = (out_rows - 1) * sh + (r - 1) * dh + 1;
         let gathered = contiguous > out_rows * r;
         let rows = if gathered { out_rows * r } else { contiguous };
-        BandLayout { h, w, pad_top, pad_left, sw, phases, wq, channel_stride: rows * phases * wq, sh, dh, r, gathered }
+        BandLayout { h, w, pad_top, pad_left, channel_stride: rows * columns.row_len(), columns, sh, dh, r, gathered }
     }
 
     /// Band offset between consecutive output rows.
@@ -75,78 +165,32 @@ impl BandLayout {
         if self.gathered { self.row_len() } else { self.dh * self.row_len() }
     }
 
-    /// Floats per padded row.
+    /// Floats per kept row.
     pub fn row_len(&self) -> usize {
-        self.phases * self.wq
+        self.columns.row_len()
     }
 
-    /// Offset of tap column `sd = s * dilation_w` from its output column's position.
-    pub fn column_offset(&self, sd: usize) -> usize {
-        (sd % self.sw) * self.wq + sd / self.sw
+    /// Offset of tap column `s` from its output column's position.
+    pub fn column_offset(&self, s: usize) -> usize {
+        self.columns.offsets[s]
     }
 
     /// Copies the rows that output rows `oh0 .. oh0 + out_rows` read, of `channels` channels
     /// of `x` (`channels x h x w`), into `band`.
     #[inline(always)]
     pub fn fill<S: Simd>(&self, s: S, x: &[f32], channels: usize, oh0: usize, out_rows: usize, band: &mut [f32]) {
-        let (h, w, pl, wq) = (self.h, self.w, self.pad_left, self.wq);
         let row_len = self.row_len();
         let rows = if self.gathered { out_rows * self.r } else { (out_rows - 1) * self.sh + (self.r - 1) * self.dh + 1 };
         let padded_row = |i: usize| if self.gathered { (oh0 + i / self.r) * self.sh + (i % self.r) * self.dh } else { oh0 * self.sh + i };
-        let l = S::LANES;
         for c in 0..channels {
             for i in 0..rows {
                 let at = c * self.channel_stride + i * row_len;
                 let pr = padded_row(i);
-                if pr < self.pad_top || pr - self.pad_top >= h {
+                if pr < self.pad_top || pr - self.pad_top >= self.h {
                     zero_over(s, band, at, row_len);
-                    continue;
-                }
-                let src_at = (c * h + pr - self.pad_top) * w;
-                if self.sw == 1 {
-                    // Zeros, the input row, zeros: whole vectors, each running at most into
-                    // the next row (written afterwards) and never past the band.
-                    let lead = pl.min(wq);
-                    let len = w.min(wq - lead);
-                    zero_over(s, band, at, lead);
-                    copy_over(s, band, at + lead, x, src_at, len);
-                    zero_over(s, band, at + lead + len, wq - lead - len);
-                    continue;
-                }
-                let src = &x[src_at..src_at + w];
-                let dst = &mut band[at..at + row_len];
-                let value = |pc: usize| if pc >= pl && pc - pl < w { src[pc - pl] } else { 0.0 };
-                let mut q0 = 0;
-                if self.sw == 2 {
-                    // Interior columns: q with 2q >= pl and 2q + 1 < pl + w, in whole vectors
-                    // of q: 2 * LANES consecutive inputs deinterleaved into the two phases.
-                    let qa = pl.div_ceil(2).min(wq);
-                    let qb = ((w + pl) / 2).min(wq).max(qa);
-                    for q in 0..qa {
-                        for ph in 0..self.phases {
-                            dst[ph * wq + q] = value(q * 2 + ph);
-                        }
-                    }
-                    let mut q = qa;
-                    while q + l <= qb {
-                        // SAFETY: inputs `2q - pl .. 2(q + l) - pl <= w` lie in `src`
-                        // (q + l <= qb); outputs `ph * wq + q .. + l <= (ph + 1) * wq`.
-                        unsafe {
-                            let p = src.as_ptr().add(2 * q - pl);
-                            let (even, odd) = s.deinterleave(s.load(p), s.load(p.add(l)));
-                            s.store(dst.as_mut_ptr().add(q), even);
-                            if self.phases == 2 {
-                                s.store(dst.as_mut_ptr().add(wq + q), odd);
-                            }
-                        }
-                        q += l;
-                    }
-                    q0 = q;
-                }
-                for ph in 0..self.phases {
-                    for (q, d) in dst[ph * wq..(ph + 1) * wq].iter_mut().enumerate().skip(q0) {
-                        *d = value(q * self.sw + ph);
-                    }
+                } else {
+                    let src_at = (c * self.h + pr - self.pad_top) * self.w;
+                    self.columns.fill_row(s, band, at, x, src_at, self.w, self.pad_left);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! that keeps only the padded rows some output row reads (so neither a huge stride nor huge
 //! padding makes it large); for stride `sw > 1` each row is split into phase rows (columns
 //! `ph, ph + sw, ..`, deinterleaved with vector shuffles for `sw == 2`; only the
-//! `min(sw, dilated kernel width)` phases the taps use are kept), so every tap of every
+//! phases the taps use are kept, at most one per kernel column), so every tap of every
 //! stride and dilation reads whole contiguous vectors. A register tile is `V` vectors of one output row;
 //! the row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
@@ -16,8 +16,9 @@ use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::gemm::SharedMut;
 use crate::problem::{ConvProblem, ConvShape};
-use crate::simd::rows::{copy_over, zero_over};
+use crate::simd::rows::zero_over;
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
+use crate::tiled::band::Columns;
 
 /// Whether `problem` takes the depthwise path: one input channel per group.
 pub(crate) fn suits(_problem: &ConvProblem, shape: &ConvShape) -> bool {
@@ -54,12 +55,9 @@ pub(crate) struct DepthwisePlan {
     /// The kept rows are consecutive, so output row `oh` reads the rows of output row 0 moved
     /// down by `oh * sh`: its taps are row 0's plus a constant.
     uniform_rows: bool,
-    /// Phase rows per padded row: `min(sw, dilated kernel width)`.
-    phases: usize,
-    /// Floats per phase row (output width rounded up to a vector, plus the widest tap shift).
-    wq: usize,
-    /// Offset of tap column `s` within a padded row: phase `(s dw) % sw`, shift `(s dw) / sw`.
-    col_offsets: Vec<usize>,
+    /// How each kept row's columns are laid out (the stride's phases, or one segment per
+    /// kernel column), each segment the output width rounded up to a vector, plus shifts.
+    columns: Columns,
     kernel: String,
 }
 
@@ -69,7 +67,6 @@ impl DepthwisePlan {
         let [sh, sw] = p.params.stride;
         let [dh, dw] = p.params.dilation;
         let (lanes, v) = dw_dispatch!(tier, LanesOf());
-        let dk_w = (p.s - 1) * dw + 1;
         let mut rows: Vec<usize> = (0..shape.oh).flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh)).collect();
         rows.sort_unstable();
         rows.dedup();
@@ -78,9 +75,7 @@ impl DepthwisePlan {
             .map(|pr| rows.binary_search(&pr).expect("row kept"))
             .collect();
         let uniform_rows = (0..shape.oh).all(|oh| (0..p.r).all(|r| row_index[oh * p.r + r] == row_index[r] + oh * sh));
-        let phases = sw.min(dk_w);
-        let wq = shape.ow.next_multiple_of(lanes) + (dk_w - 1) / sw + 1;
-        let col_offsets = (0..p.s).map(|s| ((s * dw) % sw) * wq + (s * dw) / sw).collect();
+        let columns = Columns::new(sw, p.s, dw, shape.ow.next_multiple_of(lanes), 1);
         let kernel = format!("{}_depthwise_f32_{}", tier.name(), v * lanes);
         Box::new(DepthwisePlan {
             problem: *p,
@@ -91,33 +86,26 @@ impl DepthwisePlan {
             rows,
             row_index,
             uniform_rows,
-            phases,
-            wq,
-            col_offsets,
+            columns,
             kernel,
         })
     }
 
     /// Floats per kept padded row (all its phases).
     fn row_stride(&self) -> usize {
-        self.phases * self.wq
+        self.columns.row_len()
     }
 
     /// Floats of one padded, phase-split plane.
     fn plane_len(&self) -> usize {
         self.rows.len() * self.row_stride()
     }
-
-    /// Floats of the staging row used to split a padded row into two phases.
-    fn staging_len(&self) -> usize {
-        if self.phases == 2 { 2 * self.wq } else { 0 }
-    }
 }
 
 impl Plan for DepthwisePlan {
     plan_accessors!("tiled");
     fn workspace_len_per_thread(&self) -> usize {
-        self.plane_len() + self.staging_len()
+        self.plane_len()
     }
 
     fn run(&self, input: &[f32], output: &mut [f32], workspace: &mut [f32]) -> Result<(), ConvError> {
@@ -131,7 +119,7 @@ impl Plan for DepthwisePlan {
         let epilogue = Epilogue::new(self.bias.as_deref(), p.params.activation);
         run_tasks(workspace, per, p.n * p.c, |t, next, ws| {
             let (n, c) = (t / p.c, t % p.c);
-            let (plane, row) = ws.split_at_mut(self.plane_len());
+            let plane = &mut ws[..self.plane_len()];
             let work = DepthwiseWork {
                 plan: self,
                 x: &input[(n * p.c + c) * hw..][..hw],
@@ -140,7 +128,6 @@ impl Plan for DepthwisePlan {
                 // SAFETY (arithmetic): image `n`, output channel `c * kg` is inside the output.
                 out: SharedMut(unsafe { out.get().add((n * p.k + c * self.shape.kg) * plane_out) }),
                 plane,
-                row,
                 epilogue,
             };
             // SAFETY: task (n, c) alone writes output channels c * kg .. (c + 1) * kg of image n.
@@ -161,7 +148,6 @@ struct DepthwiseWork<'a> {
     /// Output channel `channel * kg`, pixel 0.
     out: SharedMut,
     plane: &'a mut [f32],
-    row: &'a mut [f32],
     epilogue: Epilogue<'a>,
 }
 
@@ -176,14 +162,14 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
         let plan = w.plan;
         let p = &plan.problem;
         let sh = &plan.shape;
-        fill_plane(s, plan, w.x, w.plane, w.row);
+        fill_plane(s, plan, w.x, w.plane);
         let l = S::LANES;
         let (oh_n, ow_n) = (sh.oh, sh.ow);
         let rs = p.r * p.s;
         // Highest plane index a vector load can touch (asserted once, used by every tile): the
         // last kept row, the widest tap shift, a vector starting at the row's rounded width.
         let stride = plan.row_stride();
-        let max_col = plan.col_offsets.iter().copied().max().unwrap_or(0);
+        let max_col = plan.columns.offsets.iter().copied().max().unwrap_or(0);
         assert!((plan.rows.len() - 1) * stride + max_col + ow_n.next_multiple_of(l) <= w.plane.len(), "plane too small");
         assert!(plan.row_index.iter().all(|&i| i < plan.rows.len()));
         let plane_out = oh_n * ow_n;
@@ -260,7 +246,7 @@ fn fill_taps(plan: &DepthwisePlan, oh: usize, stride: usize, taps: &mut [usize])
     let p = &plan.problem;
     for r in 0..p.r {
         let row = plan.row_index[oh * p.r + r] * stride;
-        for (s, off) in plan.col_offsets.iter().enumerate() {
+        for (s, off) in plan.columns.offsets.iter().enumerate() {
             taps[r * p.s + s] = row + off;
         }
     }
@@ -435,64 +421,18 @@ unsafe fn row_tile<S: Simd, const V: usize>(
     unsafe { store_row::<S, V>(s, &even, &odd, bias, epi, out, n) }
 }
 
-/// Copies one input channel into the zero-padded plane: kept row `i` (padded row
-/// `rows[i]`), phase `ph` holds padded columns `ph, ph + sw, ph + 2 sw, ..` at
-/// `plane[(i * phases + ph) * wq ..]`.
+/// Copies one input channel into the zero-padded plane: kept row `i` (padded row `rows[i]`)
+/// at `plane[i * row_stride ..]`, its columns as [`Columns`] lays them out.
 #[inline(always)]
-fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32], staging: &mut [f32]) {
+fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32]) {
     let p = &plan.problem;
     let [pt, pl, _, _] = p.params.padding;
-    let sw = p.params.stride[1];
-    let wq = plan.wq;
     let stride = plan.row_stride();
-    let l = S::LANES;
     for (i, &pr) in plan.rows.iter().enumerate() {
-        let at = i * stride;
         if pr < pt || pr - pt >= p.h {
-            zero_over(s, plane, at, stride);
-            continue;
-        }
-        let src_at = (pr - pt) * p.w;
-        if sw == 1 {
-            // Zeros, the input row, zeros: whole vectors that may run into the next row
-            // (written afterwards) but never past the plane.
-            let lead = pl.min(wq);
-            let len = p.w.min(wq - lead);
-            zero_over(s, plane, at, lead);
-            copy_over(s, plane, at + lead, x, src_at, len);
-            zero_over(s, plane, at + lead + len, wq - lead - len);
-        } else if plan.phases == 2 && sw == 2 {
-            // The padded row in staging, then even and odd columns with vector shuffles.
-            let row_len = 2 * wq;
-            let lead = pl.min(row_len);
-            let len = p.w.min(row_len - lead);
-            zero_over(s, staging, 0, lead);
-            copy_over(s, staging, lead, x, src_at, len);
-            zero_over(s, staging, lead + len, row_len - lead - len);
-            let (even, odd) = plane[at..at + row_len].split_at_mut(wq);
-            let mut q = 0;
-            while q + l <= wq {
-                // SAFETY: `2 * q + 2 * l <= 2 * wq = staging.len()` and `q + l <= wq` floats of
-                // `even` and `odd`.
-                unsafe {
-                    let (e, o) = s.deinterleave(s.load(staging.as_ptr().add(2 * q)), s.load(staging.as_ptr().add(2 * q + l)));
-                    s.store(even.as_mut_ptr().add(q), e);
-                    s.store(odd.as_mut_ptr().add(q), o);
-                }
-                q += l;
-            }
-            for j in q..wq {
-                even[j] = staging[2 * j];
-                odd[j] = staging[2 * j + 1];
-            }
+            zero_over(s, plane, i * stride, stride);
         } else {
-            let src = &x[src_at..src_at + p.w];
-            for ph in 0..plan.phases {
-                for (q, d) in plane[at + ph * wq..at + (ph + 1) * wq].iter_mut().enumerate() {
-                    let pc = q * sw + ph;
-                    *d = if pc >= pl && pc - pl < p.w { src[pc - pl] } else { 0.0 };
-                }
-            }
+            plan.columns.fill_row(s, plane, i * stride, x, (pr - pt) * p.w, p.w, pl);
         }
     }
 }

@@ -116,7 +116,7 @@ pub(crate) enum DenseInput<'a> {
     Direct(&'a [f32]),
     /// A zero-padded band of output rows `oh0 .. oh0 + out_rows`, filled inside the tier's
     /// entry point (so its copies use the tier's vectors) before the tiles read it.
-    Band { layout: BandLayout, x: &'a [f32], channels: usize, oh0: usize, out_rows: usize, buf: &'a mut [f32] },
+    Band { layout: &'a BandLayout, x: &'a [f32], channels: usize, oh0: usize, out_rows: usize, buf: &'a mut [f32] },
 }
 
 /// Floats of partial sums a task over `pixels` output pixels needs (0 if the reduction fits

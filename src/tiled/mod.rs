@@ -60,7 +60,7 @@ impl Backend for Tiled {
 }
 
 /// Where a dense task reads its input.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Source {
     /// No padding: the group's input, in place.
     Input,
@@ -100,30 +100,34 @@ impl DensePlan {
         let (ptile, kb) = direct::tile(tier, kind);
         let packed = PackedDense::pack(weights, bias, p.params.groups, shape.kg, shape.reduction, kb);
         let dk_h = (p.r - 1) * dh + 1;
-        let dk_w = (p.s - 1) * dw + 1;
         let padded = p.params.padding != [0; 4];
         // Output rows per task: the band of input rows they read takes about half of L2.
         let [pt, pl, _, _] = p.params.padding;
-        let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), dh, (p.r, dk_w), shape.ow, 1);
+        let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1);
         let row_len = if padded { probe.row_len() } else { p.w };
         let row_bytes = shape.cg * row_len * 4;
         let fit_rows = (L2_BYTES / 2 / row_bytes.max(1)).max(dk_h);
         let band_rows = ((fit_rows - dk_h) / sh + 1).clamp(1, shape.oh);
         let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded {
-            let layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), dh, (p.r, dk_w), shape.ow, band_rows);
-            let taps = (0..shape.cg)
-                .flat_map(|c| {
-                    (0..p.r).flat_map(move |r| {
-                        (0..p.s).map(move |s| c * layout.channel_stride + r * layout.tap_row_step() + layout.column_offset(s * dw))
-                    })
-                })
-                .collect();
+            let layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows);
+            let mut taps = Vec::with_capacity(shape.reduction);
+            for c in 0..shape.cg {
+                for r in 0..p.r {
+                    for s in 0..p.s {
+                        taps.push(c * layout.channel_stride + r * layout.tap_row_step() + layout.column_offset(s));
+                    }
+                }
+            }
             (Source::Band(layout), taps, 1)
         } else {
             let plane = p.h * p.w;
             let taps =
                 (0..shape.cg).flat_map(|c| (0..p.r).flat_map(move |r| (0..p.s).map(move |s| c * plane + r * dh * p.w + s * dw))).collect();
             (Source::Input, taps, sw)
+        };
+        let row_step = match &source {
+            Source::Band(b) => b.row_step(),
+            Source::Input => sh * row_len,
         };
         let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
         let rs = p.r * p.s;
@@ -137,10 +141,7 @@ impl DensePlan {
             weights: packed,
             taps,
             source,
-            row_step: match source {
-                Source::Band(b) => b.row_step(),
-                Source::Input => sh * row_len,
-            },
+            row_step,
             col_step,
             band_rows,
             taps_per_block,
@@ -181,7 +182,7 @@ impl Plan for DensePlan {
             let oh1 = (oh0 + self.band_rows).min(sh.oh);
             let x_group = &input[n * chw + g * cg_len..][..cg_len];
             let (band, acc) = ws.split_at_mut(self.band_len());
-            let (input, oh_base) = match self.source {
+            let (input, oh_base) = match &self.source {
                 Source::Input => (DenseInput::Direct(x_group), 0),
                 Source::Band(layout) => {
                     (DenseInput::Band { layout, x: x_group, channels: sh.cg, oh0, out_rows: oh1 - oh0, buf: band }, oh0)
@@ -216,7 +217,7 @@ impl Plan for DensePlan {
 impl DensePlan {
     /// Floats of the padded input band (0 when the input is read in place).
     fn band_len(&self) -> usize {
-        match self.source {
+        match &self.source {
             Source::Input => 0,
             Source::Band(b) => self.shape.cg * b.channel_stride,
         }
