@@ -65,6 +65,7 @@ impl Columns {
     /// in whole vectors (which may run on into the next row, written afterwards, but never
     /// past `dst`); anything else column by column.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub fn fill_row<S: Simd>(&self, s: S, dst: &mut [f32], at: usize, x: &[f32], src_at: usize, w: usize, pl: usize) {
         let wq = self.wq;
         if self.sw == 1 && self.bases == [0] {
