@@ -129,9 +129,22 @@ fn huge_stride_and_dilation_keep_only_used_columns() {
             .with_activation(Activation::Relu),
     );
     workspace_is_modest(
-        ConvProblem::new(2, 10, 12, 4, 7, 3, 3).with_stride([3, 4]).with_padding([1 << 24; 4]).with_dilation([1 << 24, 1 << 24]).with_bias(true).with_activation(Activation::RELU6),
+        ConvProblem::new(2, 10, 12, 4, 7, 3, 3)
+            .with_stride([3, 4])
+            .with_padding([1 << 24; 4])
+            .with_dilation([1 << 24, 1 << 24])
+            .with_bias(true)
+            .with_activation(Activation::RELU6),
     );
-    workspace_is_modest(ConvProblem::new(1, 4, 3, 9, 4, 1, 3).with_stride([1, 1 << 20]).with_dilation([1, (1 << 20) + 1]).with_padding([0, 1 << 21, 0, 0]).with_groups(4));
+    workspace_is_modest(
+        ConvProblem::new(1, 4, 3, 9, 4, 1, 3)
+            .with_stride([1, 1 << 20])
+            .with_dilation([1, (1 << 20) + 1])
+            .with_padding([0, 1 << 21, 0, 0])
+            .with_groups(4),
+    );
     // Dilated width 3 * 2^22 + 1 over 40 columns padded by 1.5 * 2^22 each side: 14 outputs.
-    workspace_is_modest(ConvProblem::new(1, 3, 5, 40, 6, 2, 4).with_stride([2, 3]).with_dilation([1, 1 << 22]).with_padding([1, 6_291_456, 1, 6_291_456]));
+    workspace_is_modest(
+        ConvProblem::new(1, 3, 5, 40, 6, 2, 4).with_stride([2, 3]).with_dilation([1, 1 << 22]).with_padding([1, 6_291_456, 1, 6_291_456]),
+    );
 }
