@@ -104,8 +104,11 @@ pub struct Accuracy {
     pub exact_on_integers: bool,
     /// Multiple of the dot-product bound; 1 for exact backends.
     pub factor: f64,
-    /// Radius (in output pixels) of the neighbourhood whose largest `S` the bound uses; 0 for
-    /// backends whose outputs are independent dot products.
+    /// 0 for backends whose outputs are dot products in some order (the bound scales with
+    /// `sum |x w| + |b|`). Otherwise the backend transforms tiles of outputs (Winograd), its
+    /// error scales with the tile-mixing sum `sum_c |w_kc|_1 max|x_c| + |b|`, and `window` is
+    /// the radius (in output pixels) of the neighbourhood whose largest such sum the bound
+    /// uses (see `convkit::testing::Reference::tile_sums`).
     pub window: usize,
 }
 
@@ -113,8 +116,9 @@ impl Accuracy {
     /// A dot product in some order: exact on integer data, factor 1, no window.
     pub const DOT_PRODUCT: Accuracy = Accuracy { exact_on_integers: true, factor: 1.0, window: 0 };
 
-    /// The bound for one element of reduction length `reduction` with `sum |x w| + |b|`
-    /// equal to `abs_sum`.
+    /// The bound for one element of reduction length `reduction` whose scale (`sum |x w| + |b|`
+    /// for a dot product, the tile-mixing sum for a transform; see [`Accuracy::window`]) is
+    /// `abs_sum`.
     pub fn bound(&self, reduction: usize, abs_sum: f64) -> f64 {
         self.factor * (reduction as f64 + 2.0) * (1.0 / (1u64 << 24) as f64) * abs_sum
     }

@@ -148,3 +148,23 @@ fn huge_stride_and_dilation_keep_only_used_columns() {
         ConvProblem::new(1, 3, 5, 40, 6, 2, 4).with_stride([2, 3]).with_dilation([1, 1 << 22]).with_padding([1, 6_291_456, 1, 6_291_456]),
     );
 }
+
+/// Found by fuzzing (`fuzz/regressions/conv_differential/winograd_padded_zero_meets_large_tap`):
+/// a 1x1 image padded to 3x3, so the exact sum is `x * w_center` only, but Winograd's
+/// transforms mix the eight other taps (with 1/6 and 1/24, inexact in binary) with the tile,
+/// giving 1.2e-7 where naive gives 0. Not a kernel bug: the error bound the checker used
+/// scaled with the exact sum's terms; it now scales with the tile-mixing sum (see
+/// `convkit::testing::Reference::tile_sums`). Many seeds, so zero centre taps occur.
+#[test]
+fn winograd_padded_zero_meets_large_tap() {
+    let p: ConvProblem = "mb1g1ic4ih1iw1oc8kh3kw3sh1sw1pt1pl1pb1pr1dh1dw1_relu".parse().unwrap();
+    let winograd = convkit::backend("winograd").unwrap();
+    for seed in 0..300 {
+        let checker = convkit::testing::Checker::new(&p, seed).unwrap();
+        for tier in convkit::testing::test_tiers() {
+            if let Err(e) = checker.check(winograd, &tier.options) {
+                panic!("seed {seed}: {e}");
+            }
+        }
+    }
+}
