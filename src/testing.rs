@@ -125,7 +125,7 @@ pub fn reference(problem: &ConvProblem, data: &Data) -> Reference {
             for oh in 0..sh.oh {
                 for ow in 0..sh.ow {
                     let (mut acc, mut abs, mut tile) = (0.0f64, 0.0f64, 0.0f64);
-                    for c in 0..sh.cg {
+                    for (c, w_l1_c) in w_l1.iter().enumerate() {
                         let ci = g * sh.cg + c;
                         let mut x_max = 0.0f64;
                         for r in 0..p.r {
@@ -143,7 +143,7 @@ pub fn reference(problem: &ConvProblem, data: &Data) -> Reference {
                                 x_max = x_max.max(x.abs());
                             }
                         }
-                        tile += w_l1[c] * x_max;
+                        tile += w_l1_c * x_max;
                     }
                     if let Some(b) = &data.bias {
                         acc += b[k] as f64;
