@@ -277,9 +277,11 @@ pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> us
 }
 
 /// Runs tasks `0 .. tasks` on the caller's rayon pool, each with a private `per_thread`-element
-/// slice of `workspace`: slot `i` runs tasks `i, i + slots, i + 2 * slots, ...` in order, and
-/// each call learns which task its slot runs next (to prefetch its data). Which slot runs a
-/// task never changes what the task computes, so results do not depend on the thread count.
+/// slice of `workspace`. Slots take the next task from a shared counter (dynamic scheduling:
+/// on a shared, noisy machine a static split waits for the slowest core), and each call gets
+/// a hint of the task its slot will probably run next (`task + slots`, to prefetch its data;
+/// only a hint). Which slot runs a task never changes what the task computes, so results do
+/// not depend on the thread count or the schedule.
 pub(crate) fn run_tasks(
     workspace: &mut [f32],
     per_thread: usize,
@@ -287,19 +289,26 @@ pub(crate) fn run_tasks(
     task: impl Fn(usize, Option<usize>, &mut [f32]) + Sync + Send,
 ) {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let nslots = slots(workspace.len(), per_thread, tasks);
-    let body = |slot: usize, ws: &mut [f32]| {
-        let mut t = slot;
-        while t < tasks {
+    let counter = AtomicUsize::new(0);
+    let body = |ws: &mut [f32]| {
+        loop {
+            // Relaxed: the counter only hands out indices; the tasks share no data.
+            let t = counter.fetch_add(1, Ordering::Relaxed);
+            if t >= tasks {
+                break;
+            }
             let next = t + nslots;
             task(t, (next < tasks).then_some(next), ws);
-            t = next;
         }
     };
-    if per_thread == 0 {
-        (0..nslots).into_par_iter().for_each(|slot| body(slot, &mut []));
+    if nslots == 1 {
+        body(&mut workspace[..per_thread]);
+    } else if per_thread == 0 {
+        (0..nslots).into_par_iter().for_each(|_| body(&mut []));
     } else {
-        workspace[..nslots * per_thread].par_chunks_mut(per_thread).enumerate().for_each(|(slot, ws)| body(slot, ws));
+        workspace[..nslots * per_thread].par_chunks_mut(per_thread).for_each(body);
     }
 }
 
