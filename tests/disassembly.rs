@@ -39,16 +39,18 @@ fn tier_entry_points_use_their_vector_width() {
         .expect("run cargo rustc");
     assert!(status.success());
     let deps = target.join("release").join("deps");
-    let asm_file = std::fs::read_dir(&deps)
+    // Every convkit assembly file: rustc may write one per codegen unit.
+    let asm_files: Vec<_> = std::fs::read_dir(&deps)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "s") && p.file_name().unwrap().to_string_lossy().starts_with("convkit"))
-        .expect("convkit .s file");
-    let asm = std::fs::read_to_string(&asm_file).unwrap();
+        .filter(|p| p.extension().is_some_and(|e| e == "s") && p.file_name().unwrap().to_string_lossy().starts_with("convkit"))
+        .collect();
+    assert!(!asm_files.is_empty(), "no convkit .s file in {}", deps.display());
+    let asm: String = asm_files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect::<Vec<_>>().join("\n");
 
     let avx512 = bodies(&asm, "avx512f_entry");
     let avx2 = bodies(&asm, "avx2_fma_entry");
-    assert!(!avx512.is_empty() && !avx2.is_empty(), "entry points not found in {}", asm_file.display());
+    assert!(!avx512.is_empty() && !avx2.is_empty(), "entry points not found in {asm_files:?}");
     let count = |bodies: &[String], pat: &dyn Fn(&str) -> bool| bodies.iter().map(|b| b.lines().filter(|l| pat(l)).count()).sum::<usize>();
     let zmm_fma = count(&avx512, &|l| l.contains("vfmadd") && l.contains("zmm"));
     let ymm_fma = count(&avx2, &|l| l.contains("vfmadd") && l.contains("ymm"));
