@@ -308,7 +308,7 @@ impl<S: Simd> RowTile<S> for TapsAny<'_, S> {
     }
 }
 
-/// 3x3: nine taps unrolled, weights already broadcast; two accumulators per vector.
+/// 3x3: nine taps unrolled, weights already broadcast; one accumulator per vector.
 struct Taps9<'a, S: Simd> {
     taps: [usize; 9],
     w: [S::V; 9],
@@ -320,49 +320,41 @@ impl<S: Simd> RowTile<S> for Taps9<'_, S> {
     #[inline(always)]
     unsafe fn tile<const V: usize>(&self, s: S, src: *const f32, out: *mut f32, n: usize) {
         let l = S::LANES;
-        let mut even = [s.zero(); V];
-        let mut odd = [s.zero(); V];
+        let mut acc = [s.zero(); V];
         let [t0, t1, t2, t3, t4, t5, t6, t7, t8] = self.taps;
         let [w0, w1, w2, w3, w4, w5, w6, w7, w8] = self.w;
         // Written out: LLVM does not always unroll 9 x V, and every tap must stay a register.
-        for v in 0..V {
+        // One accumulator per vector: V chains plus the 9 weights fit the 16 ymm registers
+        // (two per vector spilled the weights), and out-of-order execution overlaps tiles.
+        for (v, a) in acc.iter_mut().enumerate() {
             let p = src.wrapping_add(v * l);
             // SAFETY: the caller guarantees the taps' vectors are readable.
             unsafe {
-                let e = s.fma(w0, s.load(p.add(t0)), even[v]);
-                let o = s.fma(w1, s.load(p.add(t1)), odd[v]);
+                let e = s.mul(w0, s.load(p.add(t0)));
+                let e = s.fma(w1, s.load(p.add(t1)), e);
                 let e = s.fma(w2, s.load(p.add(t2)), e);
-                let o = s.fma(w3, s.load(p.add(t3)), o);
+                let e = s.fma(w3, s.load(p.add(t3)), e);
                 let e = s.fma(w4, s.load(p.add(t4)), e);
-                let o = s.fma(w5, s.load(p.add(t5)), o);
+                let e = s.fma(w5, s.load(p.add(t5)), e);
                 let e = s.fma(w6, s.load(p.add(t6)), e);
-                let o = s.fma(w7, s.load(p.add(t7)), o);
-                even[v] = s.fma(w8, s.load(p.add(t8)), e);
-                odd[v] = o;
+                let e = s.fma(w7, s.load(p.add(t7)), e);
+                *a = s.fma(w8, s.load(p.add(t8)), e);
             }
         }
         // SAFETY: `out .. out + n` writable (the caller's contract).
-        unsafe { store_row::<S, V>(s, &even, &odd, self.bias, self.epi, out, n) }
+        unsafe { store_row::<S, V>(s, &acc, self.bias, self.epi, out, n) }
     }
 }
 
-/// `act(even + odd + bias)` stored to `out .. out + n`.
+/// `act(acc + bias)` stored to `out .. out + n`.
 ///
 /// # Safety
 /// `out .. out + n` writable, `n <= V * LANES`.
 #[inline(always)]
-unsafe fn store_row<S: Simd, const V: usize>(
-    s: S,
-    even: &[S::V; V],
-    odd: &[S::V; V],
-    bias: Option<S::V>,
-    epi: &Epilogue<'_>,
-    out: *mut f32,
-    n: usize,
-) {
+unsafe fn store_row<S: Simd, const V: usize>(s: S, acc: &[S::V; V], bias: Option<S::V>, epi: &Epilogue<'_>, out: *mut f32, n: usize) {
     let l = S::LANES;
-    for v in 0..V {
-        let y = epi.apply_with(s, s.add(even[v], odd[v]), bias);
+    for (v, a) in acc.iter().enumerate() {
+        let y = epi.apply_with(s, *a, bias);
         let col = v * l;
         // SAFETY: full vectors are stored only while they fit in `n`.
         unsafe {
@@ -417,8 +409,9 @@ unsafe fn row_tile<S: Simd, const V: usize>(
             *a = s.fma(w0, unsafe { s.load(src.add(taps[t] + v * l)) }, *a);
         }
     }
+    let acc: [S::V; V] = std::array::from_fn(|v| s.add(even[v], odd[v]));
     // SAFETY: `out .. out + n` is writable (the caller's contract).
-    unsafe { store_row::<S, V>(s, &even, &odd, bias, epi, out, n) }
+    unsafe { store_row::<S, V>(s, &acc, bias, epi, out, n) }
 }
 
 /// Copies one input channel into the zero-padded plane: kept row `i` (padded row `rows[i]`)
