@@ -142,7 +142,7 @@ struct DepthwiseWork<'a> {
     plan: &'a DepthwisePlan,
     /// The input channel, `h x w`.
     x: &'a [f32],
-    /// The input channel this slot's next task reads: prefetched while this one computes.
+    /// The input channel this slot probably reads next (a hint): prefetched while this one computes.
     next_x: Option<&'a [f32]>,
     channel: usize,
     /// Output channel `channel * kg`, pixel 0.
