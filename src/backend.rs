@@ -304,6 +304,7 @@ pub(crate) fn run_tasks(
         }
     };
     if nslots == 1 {
+        // One slot (one thread, or one task): run on the caller's thread, no rayon job.
         body(&mut workspace[..per_thread]);
     } else if per_thread == 0 {
         (0..nslots).into_par_iter().for_each(|_| body(&mut []));

@@ -138,13 +138,13 @@ fn run_reads_and_writes_npy_with_the_right_exit_codes() {
     write_npy(&x, &[1, 4, 9, 9], &xs);
     write_npy(&w, &[8, 4, 3, 3], &ws);
     write_npy(&b, &[8], &bs);
-    let args = |backend: &'static str| -> Vec<String> {
+    let args = |layer: &'static str, backend: &'static str| -> Vec<String> {
         [
             "run",
             "--suite",
             s,
             "--layer",
-            "tiny",
+            layer,
             "--backend",
             backend,
             "--input",
@@ -161,7 +161,7 @@ fn run_reads_and_writes_npy_with_the_right_exit_codes() {
         .collect()
     };
     let run = |a: Vec<String>| convbench(&a.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
-    let o = run(args("tiled"));
+    let o = run(args("tiny", "tiled"));
     assert!(o.status.success(), "{}", text(&o));
     let bytes = std::fs::read(&y).unwrap();
     let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
@@ -172,7 +172,7 @@ fn run_reads_and_writes_npy_with_the_right_exit_codes() {
     assert_eq!(got, want);
     // Shape mismatch: exit 2.
     write_npy(&x, &[1, 4, 9, 8], &xs[..4 * 72]);
-    let o = run(args("tiled"));
+    let o = run(args("tiny", "tiled"));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("shape"));
     // dtype mismatch: exit 2.
@@ -180,32 +180,13 @@ fn run_reads_and_writes_npy_with_the_right_exit_codes() {
     let mut wr = npyz::WriteOptions::<f64>::new().default_dtype().shape(&[1, 4, 9, 9]).writer(file).begin_nd().unwrap();
     wr.extend(xs.iter().map(|v| *v as f64)).unwrap();
     wr.finish().unwrap();
-    let o = run(args("tiled"));
+    let o = run(args("tiny", "tiled"));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("float32"), "{}", text(&o));
     // Unsupported backend for the layer: exit 3 (winograd declines stride 2 depthwise).
     write_npy(&x, &[1, 8, 10, 10], &vec![1.0; 800]);
     write_npy(&w, &[8, 1, 3, 3], &[1.0; 72]);
-    let o = convbench(
-        &[
-            "run",
-            "--suite",
-            s,
-            "--layer",
-            "tiny_dw",
-            "--backend",
-            "winograd",
-            "--input",
-            x.to_str().unwrap(),
-            "--weights",
-            w.to_str().unwrap(),
-            "--bias",
-            b.to_str().unwrap(),
-            "--out",
-            y.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let o = run(args("tiny_dw", "winograd"));
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 }
 

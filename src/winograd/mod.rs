@@ -16,9 +16,11 @@
 //! up to 8, and 1/6, 1/24 that are inexact in binary), so a large tap that meets a padded
 //! zero still adds error. Plans report [`Accuracy`] with `exact_on_integers: false`,
 //! `window: 3` (the error scales with the tile-mixing sum of the tile's outputs) and a
-//! `factor` that was measured (see the README) and is tested on every run. Non-finite inputs: the transforms
-//! mix a tile's inputs, so an infinity in the input makes its tiles NaN; an output is
-//! non-finite wherever naive's is, but may be NaN where naive's is infinite.
+//! `factor` that was measured (see the README) and is tested on every run.
+//!
+//! Non-finite inputs: the transforms mix a tile's inputs, so an infinity in the input makes
+//! its tiles NaN; an output is non-finite wherever naive's is, but may be NaN where naive's
+//! is infinite.
 
 mod matrices;
 mod transform;
