@@ -168,3 +168,14 @@ fn winograd_padded_zero_meets_large_tap() {
         }
     }
 }
+
+/// A row segment of the im2col lowering that lies wholly in the left padding (the dilated tap
+/// starts 6 columns left of the image, the segment is 1 column wide): the source offset of the
+/// empty copy underflowed. Harmless in release (nothing was read), a panic with overflow checks
+/// (debug builds; found by `cargo fuzz -a`). CI runs this file with overflow checks too.
+/// Also `fuzz/regressions/conv_differential/im2col_segment_inside_left_padding`.
+#[test]
+fn im2col_segment_inside_left_padding() {
+    let p: ConvProblem = "mb3g1ic11ih4iw4oc11kh3kw4sh1sw1pt3pl6pb0pr0dh3dw3".parse().unwrap();
+    all_backends_agree(p);
+}

@@ -93,7 +93,12 @@ fn lower_segment<S: Simd>(s: S, g: &Geometry, tap: &Tap, x: &[f32], oh: usize, o
         let lo = g.pl.saturating_sub(iwp0).min(len);
         let hi = (g.pl + g.w).saturating_sub(iwp0).min(len).max(lo);
         zero_over(s, dst, at, lo);
-        copy_over(s, dst, at + lo, x, row + iwp0 + lo - g.pl, hi - lo);
+        if hi > lo {
+            // `lo < len`, so `lo = pl - iwp0` or 0 with `iwp0 >= pl`: `iwp0 + lo >= pl`. (When
+            // the whole segment lies in the left padding, `iwp0 + len < pl` and this offset
+            // would underflow: found by cargo fuzz with overflow checks.)
+            copy_over(s, dst, at + lo, x, row + iwp0 + lo - g.pl, hi - lo);
+        }
         zero_over(s, dst, at + hi, len - hi);
     } else {
         let src = &x[row..row + g.w];
