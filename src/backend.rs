@@ -138,6 +138,7 @@ pub struct PlanOptions {
     #[cfg(feature = "testing")]
     emulate: Option<usize>,
     auto: Option<crate::auto::AutoOptions>,
+    winograd_tile: Option<crate::winograd::WinogradTile>,
 }
 
 impl PlanOptions {
@@ -161,6 +162,25 @@ impl PlanOptions {
     /// The `auto` options, if set.
     pub fn auto(&self) -> Option<&crate::auto::AutoOptions> {
         self.auto.as_ref()
+    }
+
+    /// Make `winograd` plans use this variant instead of the one
+    /// [`WinogradTile::choose`](crate::winograd::WinogradTile::choose) picks (ignored by the
+    /// other backends). F(4x4) is the more accurate; F(6x6) does fewer multiplies.
+    ///
+    /// ```
+    /// use convkit::{PlanOptions, winograd::WinogradTile};
+    /// let opts = PlanOptions::default().with_winograd_tile(WinogradTile::F4x4);
+    /// assert_eq!(opts.winograd_tile(), Some(WinogradTile::F4x4));
+    /// ```
+    pub fn with_winograd_tile(mut self, tile: crate::winograd::WinogradTile) -> Self {
+        self.winograd_tile = Some(tile);
+        self
+    }
+
+    /// The Winograd variant asked for, if any.
+    pub fn winograd_tile(&self) -> Option<crate::winograd::WinogradTile> {
+        self.winograd_tile
     }
 
     /// Test-only (feature `testing`): run the kernels on the lane-emulating tier of `lanes`

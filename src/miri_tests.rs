@@ -7,6 +7,7 @@ use crate::backend::{PlanOptions, backends};
 use crate::isa::Isa;
 use crate::problem::{Activation, ConvProblem};
 use crate::testing::{CheckOutcome, check};
+use crate::winograd::WinogradTile;
 
 fn small_problems() -> Vec<ConvProblem> {
     vec![
@@ -27,9 +28,15 @@ fn run_all(isa: Isa) {
             if b.name() == "auto" {
                 continue; // auto only times the others
             }
-            match check(b, &p, &PlanOptions::default().with_isa(isa)) {
-                Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}
-                Err(e) => panic!("{e}"),
+            let opts = PlanOptions::default().with_isa(isa);
+            // Winograd once per variant (F(6x6) only on request).
+            let variants =
+                if b.name() == "winograd" { vec![opts.clone(), opts.with_winograd_tile(WinogradTile::F6x6)] } else { vec![opts] };
+            for o in variants {
+                match check(b, &p, &o) {
+                    Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}
+                    Err(e) => panic!("{e}"),
+                }
             }
         }
     }

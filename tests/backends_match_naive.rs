@@ -3,7 +3,8 @@
 //! data, across the shared edge-biased problem strategy.
 
 use convkit::testing::{self, CheckOutcome};
-use convkit::{Backend, backend};
+use convkit::winograd::WinogradTile;
+use convkit::{Backend, PlanOptions, backend};
 use proptest::prelude::*;
 
 fn cases(default: u32) -> u32 {
@@ -11,9 +12,14 @@ fn cases(default: u32) -> u32 {
 }
 
 fn check_everywhere(name: &str, p: &convkit::ConvProblem) -> Result<(), TestCaseError> {
+    check_everywhere_with(name, p, |o| o)
+}
+
+/// As [`check_everywhere`], with `adjust` applied to every tier's options.
+fn check_everywhere_with(name: &str, p: &convkit::ConvProblem, adjust: impl Fn(PlanOptions) -> PlanOptions) -> Result<(), TestCaseError> {
     let b: &dyn Backend = backend(name).unwrap();
     for tier in testing::test_tiers() {
-        match testing::check(b, p, &tier.options) {
+        match testing::check(b, p, &adjust(tier.options.clone())) {
             Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}
             Err(e) => return Err(TestCaseError::fail(format!("[tier {}] {e}", tier.name))),
         }
@@ -46,6 +52,12 @@ proptest! {
     #[test]
     fn winograd_matches_naive(p in testing::problems_3x3_s1()) {
         check_everywhere("winograd", &p)?;
+    }
+
+    /// Winograd F(6x6) (on request) too, within its own bound.
+    #[test]
+    fn winograd_f6x6_matches_naive(p in testing::problems_3x3_s1()) {
+        check_everywhere_with("winograd", &p, |o| o.with_winograd_tile(WinogradTile::F6x6))?;
     }
 
     /// Winograd declines what it cannot do, with a reason, and never fails otherwise.

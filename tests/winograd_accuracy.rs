@@ -6,21 +6,24 @@
 
 use convkit::backend::Accuracy;
 use convkit::testing::{self, Data, DataKind, reference};
-use convkit::winograd::F4X4_ERROR_FACTOR;
-use convkit::{Backend, ConvProblem, backend};
+use convkit::winograd::WinogradTile;
+use convkit::{Backend, ConvProblem, PlanOptions, backend};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
-/// The largest error / bound ratio of `winograd` on `p` (random and integer data), with factor 1.
-fn ratio(p: &ConvProblem, seed: u64) -> f64 {
-    ratio_on(p, DataKind::Random, seed).max(ratio_on(p, DataKind::Integer, seed))
+/// The largest error / bound ratio of `winograd` with `tile` on `p` (random and integer
+/// data), with factor 1.
+fn ratio(p: &ConvProblem, tile: WinogradTile, seed: u64) -> f64 {
+    ratio_on(p, tile, DataKind::Random, seed).max(ratio_on(p, tile, DataKind::Integer, seed))
 }
 
-fn ratio_on(p: &ConvProblem, kind: DataKind, seed: u64) -> f64 {
+fn ratio_on(p: &ConvProblem, tile: WinogradTile, kind: DataKind, seed: u64) -> f64 {
     let b: &dyn Backend = backend("winograd").unwrap();
     let d = Data::new(p, kind, seed);
-    let plan = b.plan(p, &d.weights, d.bias.as_deref()).unwrap();
+    let plan = b.plan_with(p, &d.weights, d.bias.as_deref(), &PlanOptions::default().with_winograd_tile(tile)).unwrap();
+    assert!(plan.kernel().contains(&format!("f{0}x{0}", tile.m())), "{} is not {tile:?}", plan.kernel());
     let acc = plan.accuracy();
+    assert_eq!(acc.factor, tile.error_factor());
     let y = plan.run_alloc(&d.input).unwrap();
     let r = reference(p, &d);
     let sums = r.bound_sums(p, &acc);
@@ -33,34 +36,43 @@ fn ratio_on(p: &ConvProblem, kind: DataKind, seed: u64) -> f64 {
         .fold(0.0, f64::max)
 }
 
-#[test]
-fn measured_error_stays_under_the_promised_factor() {
+fn cases() -> usize {
+    std::env::var("WINOGRAD_ACCURACY_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+}
+
+fn measured_error_stays_under_the_promised_factor(tile: WinogradTile) {
+    let factor = tile.error_factor();
     let suite = convkit::Suite::embedded().unwrap();
     let mut worst_suite = 0.0f64;
     for layer in &suite.layers {
         let p = layer.problem().unwrap();
         if backend("winograd").unwrap().supports(&p).is_ok() && p.flops().unwrap() < 1_000_000_000 {
-            worst_suite = worst_suite.max(ratio(&p, 11));
+            worst_suite = worst_suite.max(ratio(&p, tile, 11));
         }
     }
     let mut runner = TestRunner::deterministic();
     let strategy = testing::problems_3x3_s1();
     let mut worst = 0.0f64;
     let mut tested = 0;
-    for i in 0..400 {
+    for i in 0..cases() {
         let p = strategy.new_tree(&mut runner).unwrap().current();
         if backend("winograd").unwrap().supports(&p).is_err() {
             continue;
         }
         tested += 1;
-        worst = worst.max(ratio(&p, i));
+        worst = worst.max(ratio(&p, tile, i as u64));
     }
-    println!(
-        "winograd F(4x4) error / transform bound: suite {worst_suite:.4}, {tested} strategy problems {worst:.4}, promised {F4X4_ERROR_FACTOR}"
-    );
+    println!("winograd {tile:?} error / transform bound: suite {worst_suite:.4}, {tested} strategy problems {worst:.4}, promised {factor}");
     assert!(tested > 100);
-    assert!(
-        worst_suite <= F4X4_ERROR_FACTOR && worst <= F4X4_ERROR_FACTOR,
-        "measured {worst_suite} / {worst} above the promised {F4X4_ERROR_FACTOR}"
-    );
+    assert!(worst_suite <= factor && worst <= factor, "{tile:?}: measured {worst_suite} / {worst} above the promised {factor}");
+}
+
+#[test]
+fn f4x4_error_stays_under_its_promised_factor() {
+    measured_error_stays_under_the_promised_factor(WinogradTile::F4x4);
+}
+
+#[test]
+fn f6x6_error_stays_under_its_promised_factor() {
+    measured_error_stays_under_the_promised_factor(WinogradTile::F6x6);
 }

@@ -104,7 +104,7 @@ pub fn derive_output(p: &ConvProblem) -> Option<(usize, usize)> {
 }
 
 /// Target `conv_differential`: validation agrees with [`derive_output`]; on small valid
-/// problems every backend, at the tier the input picks, matches naive (exactly on integer
+/// problems every backend, at the tier (and Winograd variant) the input picks, matches naive (exactly on integer
 /// data, within the bound on random data); nothing panics.
 pub fn conv_differential(data: &[u8]) {
     in_small_pool(|| conv_differential_body(data));
@@ -134,7 +134,11 @@ fn conv_differential_body(data: &[u8]) {
     }
     let tiers = test_tiers();
     let tier = &tiers[tier_pick as usize % tiers.len()];
-    let options = tier.options.clone().with_auto(AutoOptions::rules_only());
+    let mut options = tier.options.clone().with_auto(AutoOptions::rules_only());
+    // The seed's low bit picks the Winograd variant (keeps the input layout of the corpus).
+    if seed & 1 == 1 {
+        options = options.with_winograd_tile(crate::winograd::WinogradTile::F6x6);
+    }
     let checker = Checker::new(&p, seed).unwrap_or_else(|e| panic!("{e}"));
     for b in backends() {
         match checker.check(b, &options) {

@@ -9,12 +9,12 @@
 /// the input and output transforms use these coefficients rounded to f32, all exact).
 #[derive(Debug)]
 pub(crate) struct Variant<const ALPHA: usize, const M: usize> {
-    /// `B^T`, ALPHA x ALPHA (the input transform hand-codes it, see `transform::bt4`).
+    /// `B^T`, ALPHA x ALPHA (the input transform hand-codes it, see `transform::TileTransform::bt`).
     #[cfg_attr(not(test), allow(dead_code))]
     pub bt: [[f64; ALPHA]; ALPHA],
     /// `G`, ALPHA x 3.
     pub g: [[f64; 3]; ALPHA],
-    /// `A^T`, M x ALPHA (the output transform hand-codes it, see `transform::at4`).
+    /// `A^T`, M x ALPHA (the output transform hand-codes it, see `transform::TileTransform::at`).
     #[cfg_attr(not(test), allow(dead_code))]
     pub at: [[f64; ALPHA]; M],
 }
@@ -46,9 +46,7 @@ pub(crate) const F4X4: Variant<6, 4> = Variant {
 };
 
 /// F(6x6, 3x3): 8x8 tiles, 64 products per 36 outputs (5.06x fewer multiplies than direct),
-/// at the cost of larger transform coefficients and so larger rounding errors. Verified here
-/// for reference; the backend uses F(4x4) (see the module docs of `winograd`).
-#[cfg(test)]
+/// at the cost of larger transform coefficients and so larger rounding errors.
 pub(crate) const F6X6: Variant<8, 6> = Variant {
     bt: [
         [1.0, 0.0, -21.0 / 4.0, 0.0, 21.0 / 4.0, 0.0, -1.0, 0.0],

@@ -1,5 +1,6 @@
 //! The `winograd` backend: 3x3, stride-1, dense (or grouped) convolutions by Winograd's
-//! minimal filtering F(4x4, 3x3) (Lavin & Gray): 36 multiplies per 16 outputs instead of 144.
+//! minimal filtering (Lavin & Gray), F(4x4, 3x3) (36 multiplies per 16 outputs instead of
+//! 144) by default, or F(6x6, 3x3) (64 per 36 instead of 324) on request ([`WinogradTile`]).
 //!
 //! Per group: the filters are transformed once, at plan time (`U = G g G^T`, in f64, rounded
 //! to f32) and packed per transform-domain position `xi` into the GEMM micro-kernel's panels.
@@ -12,11 +13,12 @@
 //!
 //! # Accuracy
 //! Winograd is not exact on integer data, and its rounding error can exceed a direct dot
-//! product's: the transforms mix every filter tap with every input of a tile (coefficients
-//! up to 8, and 1/6, 1/24 that are inexact in binary), so a large tap that meets a padded
-//! zero still adds error. Plans report [`Accuracy`] with `exact_on_integers: false`,
-//! `window: 3` (the error scales with the tile-mixing sum of the tile's outputs) and a
-//! `factor` that was measured (see the README) and is tested on every run.
+//! product's: the transforms mix every filter tap with every input of a tile (F(4x4):
+//! coefficients up to 8 and 1/6, 1/24 that are inexact in binary; F(6x6): up to 32 and
+//! 2/9, 1/90, 32/45), so a large tap that meets a padded zero still adds error. Plans report
+//! [`Accuracy`] with `exact_on_integers: false`, `window: M - 1` (the error scales with the
+//! tile-mixing sum of the tile's outputs) and a `factor` per variant that was measured (see
+//! [`WinogradTile::error_factor`] and the README) and is tested on every run.
 //!
 //! Non-finite inputs: the transforms mix a tile's inputs, so an infinity in the input makes
 //! its tiles NaN; an output is non-finite wherever naive's is, but may be NaN where naive's
@@ -36,8 +38,8 @@ use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{Activation, ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
-use matrices::F4X4;
-use transform::{ALPHA, Band, M, fill_band, input_channel, output_channel};
+use matrices::{F4X4, F6X6};
+use transform::{Band, F4, F6, TileTransform, fill_band, input_channel, output_channel};
 
 /// Smallest channels per group (input and output) Winograd accepts: below it the transforms
 /// cost more than the multiplies they save.
@@ -49,6 +51,73 @@ pub const MIN_CHANNELS_PER_GROUP: usize = 4;
 /// and integer data: 0.97 (`tests/winograd_accuracy.rs`, which runs 400 on every test run);
 /// promised with margin.
 pub const F4X4_ERROR_FACTOR: f64 = 2.0;
+
+/// Error factor promised by F(6x6, 3x3) plans over the transform bound (window 5). Its
+/// transforms have larger coefficients than F(4x4)'s, so its errors are larger: measured worst
+/// over the suite and 2544 problems of the edge-biased 3x3 strategy, random and integer data:
+/// 1.43 (`tests/winograd_accuracy.rs`, 400 on every test run); promised with margin.
+pub const F6X6_ERROR_FACTOR: f64 = 3.0;
+
+/// The Winograd variant of a plan: the output tile it computes per transform.
+///
+/// Plans use F(4x4) unless [`PlanOptions::with_winograd_tile`] asks for F(6x6). F(6x6) does
+/// 21% fewer multiplies per output (ragged edges aside) but measured slower here on every
+/// layer tried (2026-11-25, Zen 3 AVX2, one thread, GFLOP/s F(4x4) vs F(6x6): res2_3x3 141
+/// vs 103, res3_3x3 172 vs 128, vgg16_conv2_2 200 vs 145, 256 channels at 54x54 207 vs 209):
+/// its 64 transform-domain planes cost more in transforms and memory traffic than its GEMM
+/// saves at these channel counts, and its errors are about twice F(4x4)'s.
+///
+/// ```
+/// use convkit::{ConvProblem, PlanOptions, backend};
+/// use convkit::winograd::WinogradTile;
+/// let p: ConvProblem = "mb1ic8ih12iw12oc8kh3kw3ph1pw1".parse().unwrap();
+/// let (w, x) = (vec![0.5f32; 8 * 8 * 9], vec![1.0f32; 8 * 12 * 12]);
+/// let opts = PlanOptions::default().with_winograd_tile(WinogradTile::F6x6);
+/// let plan = backend("winograd").unwrap().plan_with(&p, &w, None, &opts).unwrap();
+/// assert!(plan.kernel().contains("f6x6"));
+/// assert_eq!(plan.accuracy().factor, WinogradTile::F6x6.error_factor());
+/// let y = plan.run_alloc(&x).unwrap();
+/// assert!((y[12 + 1] - 36.0).abs() < 1e-4); // an interior pixel: 8 channels x 9 taps x 0.5
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WinogradTile {
+    /// F(4x4, 3x3): 6x6 input tiles, 36 products per 16 outputs; the more accurate.
+    #[default]
+    F4x4,
+    /// F(6x6, 3x3): 8x8 input tiles, 64 products per 36 outputs; the fewer multiplies.
+    F6x6,
+}
+
+impl WinogradTile {
+    /// Output tile extent `M` (4 or 6).
+    pub fn m(self) -> usize {
+        match self {
+            WinogradTile::F4x4 => 4,
+            WinogradTile::F6x6 => 6,
+        }
+    }
+
+    /// Input tile extent `M + 2`.
+    pub fn alpha(self) -> usize {
+        self.m() + 2
+    }
+
+    /// The error factor plans of this variant promise ([`Accuracy::factor`]).
+    pub fn error_factor(self) -> f64 {
+        match self {
+            WinogradTile::F4x4 => F4X4_ERROR_FACTOR,
+            WinogradTile::F6x6 => F6X6_ERROR_FACTOR,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            WinogradTile::F4x4 => "f4x4",
+            WinogradTile::F6x6 => "f6x6",
+        }
+    }
+}
 
 /// The Winograd backend.
 #[derive(Clone, Copy, Debug, Default)]
@@ -91,7 +160,8 @@ impl Backend for Winograd {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         let tier = options.tier()?;
         self.supports(problem)?;
-        Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier)))
+        let tile = options.winograd_tile().unwrap_or_default();
+        Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier, tile)))
     }
 }
 
@@ -99,8 +169,11 @@ struct WinogradPlan {
     problem: ConvProblem,
     shape: ConvShape,
     tier: Tier,
+    tile: WinogradTile,
     mr: usize,
     blocking: Blocking,
+    /// V and M are `[channel][xi][tile]` (else `[xi][channel][tile]`), rows `ldv` floats.
+    channel_major: bool,
     /// Transformed filters, `[group * alpha^2 + xi]`, each `kg x cg`.
     packed: Vec<PackedA>,
     bias: Option<Vec<f32>>,
@@ -119,9 +192,9 @@ struct WinogradPlan {
 const LINE: usize = 16;
 
 impl WinogradPlan {
-    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> WinogradPlan {
+    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier, tile: WinogradTile) -> WinogradPlan {
         let p = problem;
-        let (alpha, m) = (ALPHA, M);
+        let (alpha, m) = (tile.alpha(), tile.m());
         let (mr, nr) = kernel::tile(tier);
         let mut bl = blocking(mr, nr);
         bl.kc = bl.kc.min(shape.cg);
@@ -134,8 +207,10 @@ impl WinogradPlan {
             for k in 0..kg {
                 for c in 0..cg {
                     let f = &weights[((g * kg + k) * cg + c) * 9..][..9];
-                    for (xi, v) in F4X4.filter(f).iter().flatten().enumerate() {
-                        u[xi][k * cg + c] = *v as f32;
+                    let mut put = |xi: usize, v: f64| u[xi][k * cg + c] = v as f32;
+                    match tile {
+                        WinogradTile::F4x4 => F4X4.filter(f).iter().flatten().enumerate().for_each(|(xi, v)| put(xi, *v)),
+                        WinogradTile::F6x6 => F6X6.filter(f).iter().flatten().enumerate().for_each(|(xi, v)| put(xi, *v)),
                     }
                 }
             }
@@ -153,6 +228,12 @@ impl WinogradPlan {
         if (ldv / LINE).is_multiple_of(2) {
             ldv += LINE;
         }
+        // Channel-major V and M (`[c][xi][t]`) keep each channel's transform writes and reads
+        // in one block, but put the GEMM's B rows `alpha^2 * ldv` apart. Measured (2026-11-25,
+        // Zen 3): channel-major is faster for F(4x4) up to 128 reduction rows per block
+        // (res2 +24%, res3 +7%, vgg +2..6%) or small chunks (7x7: +8%), slower at 192..256 rows
+        // of large chunks (-2..5%) and for F(6x6) (-9%).
+        let channel_major = tile == WinogradTile::F4x4 && (bl.kc <= 128 || alpha * alpha * ldv <= 2048);
         let band = Band {
             h: p.h,
             w: p.w,
@@ -161,11 +242,13 @@ impl WinogradPlan {
             wq: tw + 1 + lanes,
             rows: chunk_rows * m + 2,
         };
-        let kernel = format!("{}_winograd_f{m}x{m}_gemm_{mr}x{nr}", tier.name());
+        let kernel = format!("{}_winograd_{}_gemm_{mr}x{nr}", tier.name(), tile.name());
         WinogradPlan {
             problem: *p,
             shape,
             tier,
+            tile,
+            channel_major,
             mr,
             blocking: bl,
             packed,
@@ -180,15 +263,16 @@ impl WinogradPlan {
     }
 
     fn alpha2(&self) -> usize {
-        ALPHA * ALPHA
+        self.tile.alpha() * self.tile.alpha()
     }
 
     /// Workspace pieces per thread: band, staging row, transformed input, products.
     fn pieces(&self) -> [usize; 4] {
-        let m = M;
+        let m = self.tile.m();
+        let line = |n: usize| n.div_ceil(LINE) * LINE;
         [
-            self.shape.cg * self.band.channel_len(m),
-            m * self.band.wq,
+            line(self.shape.cg * self.band.channel_len(m)),
+            line(m * self.band.wq),
             self.alpha2() * self.shape.cg * self.ldv,
             self.alpha2() * self.shape.kg * self.ldv,
         ]
@@ -198,7 +282,7 @@ impl WinogradPlan {
 impl Plan for WinogradPlan {
     plan_accessors!("winograd");
     fn accuracy(&self) -> Accuracy {
-        Accuracy { exact_on_integers: false, factor: F4X4_ERROR_FACTOR, window: M - 1 }
+        Accuracy { exact_on_integers: false, factor: self.tile.error_factor(), window: self.tile.m() - 1 }
     }
     fn workspace_len_per_thread(&self) -> usize {
         self.pieces().iter().sum::<usize>() + LINE
@@ -211,8 +295,10 @@ impl Plan for WinogradPlan {
         let p = &self.problem;
         let sh = &self.shape;
         let groups = p.params.groups;
-        let chunks = self.th.div_ceil(self.chunk_rows);
-        let base = p.n * groups * chunks;
+        let images = p.n * groups;
+        let chunk_rows = self.chunk_rows;
+        let chunks = self.th.div_ceil(chunk_rows);
+        let base = images * chunks;
         let (parts, part_rows) = channel_parts(base, sh.kg, self.mr);
         let out = SharedMut(output.as_mut_ptr());
         let plane = sh.oh * sh.ow;
@@ -226,13 +312,16 @@ impl Plan for WinogradPlan {
             let (band, rest) = ws[align..].split_at_mut(band_len);
             let (staging, rest) = rest.split_at_mut(staging_len);
             let (v, m) = rest.split_at_mut(v_len);
-            let tr0 = chunk * self.chunk_rows;
+            let tr0 = chunk * chunk_rows;
+            let tile_rows = chunk_rows.min(self.th - tr0);
             let work = Work {
                 plan: self,
                 x: &input[n * chw + g * cg_len..][..cg_len],
                 group: g,
                 tr0,
-                tile_rows: self.chunk_rows.min(self.th - tr0),
+                tile_rows,
+                // Only the rows this chunk reads (a short chunk fills fewer).
+                band_geom: Band { rows: tile_rows * self.tile.m() + 2, ..self.band },
                 m0: part * part_rows,
                 m1: ((part + 1) * part_rows).min(sh.kg),
                 // SAFETY (arithmetic): image n, channel g * kg is inside the output.
@@ -243,7 +332,10 @@ impl Plan for WinogradPlan {
                 m,
             };
             // SAFETY: task (n, g, tile rows, channel part) alone writes its output pixels.
-            gemm_dispatch!(self.tier, WinogradTask(work));
+            match self.tile {
+                WinogradTile::F4x4 => gemm_dispatch!(self.tier, WinogradF4Task(work)),
+                WinogradTile::F6x6 => gemm_dispatch!(self.tier, WinogradF6Task(work)),
+            }
         });
         Ok(())
     }
@@ -255,6 +347,8 @@ struct Work<'a> {
     group: usize,
     tr0: usize,
     tile_rows: usize,
+    /// The band of this task: `tile_rows * M + 2` rows.
+    band_geom: Band,
     m0: usize,
     m1: usize,
     /// Output channel `group * kg`, pixel 0, of this image.
@@ -265,18 +359,29 @@ struct Work<'a> {
     m: &'a mut [f32],
 }
 
-struct WinogradTask<'a, const MR: usize, const NV: usize>(Work<'a>);
+/// One task of an F(4x4, 3x3) plan.
+struct WinogradF4Task<'a, const MR: usize, const NV: usize>(Work<'a>);
+/// One task of an F(6x6, 3x3) plan.
+struct WinogradF6Task<'a, const MR: usize, const NV: usize>(Work<'a>);
 
-impl<const MR: usize, const NV: usize> WithSimd for WinogradTask<'_, MR, NV> {
+impl<const MR: usize, const NV: usize> WithSimd for WinogradF4Task<'_, MR, NV> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
-        run_task::<S, MR, NV>(s, self.0)
+        run_task::<S, MR, NV, F4, 6, 4>(s, self.0)
+    }
+}
+
+impl<const MR: usize, const NV: usize> WithSimd for WinogradF6Task<'_, MR, NV> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        run_task::<S, MR, NV, F6, 8, 6>(s, self.0)
     }
 }
 
 #[inline(always)]
-fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
+fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M>, const ALPHA: usize, const M: usize>(s: S, w: Work<'_>) {
     let plan = w.plan;
     let sh = &plan.shape;
     let (cg, kg, ldv) = (sh.cg, sh.kg, plan.ldv);
@@ -285,26 +390,30 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
     // Bounds every unsafe access below relies on.
     assert!(tiles + l <= ldv && tiles.div_ceil(NV * l) * NV * l <= ldv);
     assert!(
-        w.band.len() >= cg * plan.band.channel_len(M) && w.v.len() >= ALPHA * ALPHA * cg * ldv && w.m.len() >= ALPHA * ALPHA * kg * ldv
+        w.band.len() >= cg * w.band_geom.channel_len(M) && w.v.len() >= ALPHA * ALPHA * cg * ldv && w.m.len() >= ALPHA * ALPHA * kg * ldv
     );
-    assert!(plan.band.wq >= plan.tw + 1 + l && plan.band.rows >= w.tile_rows * M + 2);
+    assert!(plan.tile.m() == M && plan.tile.alpha() == ALPHA);
+    assert!(w.band_geom.wq >= plan.tw + 1 + l && w.band_geom.rows >= w.tile_rows * M + 2);
 
     // 1. Padded, phase-split input rows of this chunk.
-    fill_band::<S>(s, &plan.band, w.x, cg, w.tr0 * M, w.band, w.staging);
+    fill_band::<S, M>(s, &w.band_geom, w.x, cg, w.tr0 * M, w.band, w.staging);
+    let a2 = ALPHA * ALPHA;
+    // Row strides of V (and M): per channel and per xi.
+    let (v_c, v_xi, m_k, m_xi) = if plan.channel_major { (a2 * ldv, ldv, a2 * ldv, ldv) } else { (ldv, cg * ldv, ldv, kg * ldv) };
     // 2. Input transform, channel by channel: V[xi][c][t].
-    let channel_len = plan.band.channel_len(M);
+    let channel_len = w.band_geom.channel_len(M);
     for c in 0..cg {
         // SAFETY: channel `c`'s band holds `band.rows >= tile_rows * M + 2` rows of `M * wq`
         // floats with `wq >= tw + 1 + LANES`; V row `c` of every xi has `ldv >= tiles + LANES`.
         unsafe {
-            input_channel::<S>(
+            input_channel::<S, T, ALPHA, M>(
                 s,
                 w.band.as_ptr().add(c * channel_len),
-                plan.band.wq,
+                w.band_geom.wq,
                 w.tile_rows,
                 plan.tw,
-                w.v.as_mut_ptr().add(c * ldv),
-                cg * ldv,
+                w.v.as_mut_ptr().add(c * v_c),
+                v_xi,
             )
         };
     }
@@ -314,8 +423,8 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
     let bl = &plan.blocking;
     for xi in 0..ALPHA * ALPHA {
         let a = &plan.packed[w.group * ALPHA * ALPHA + xi];
-        let vx = &w.v[xi * cg * ldv..(xi + 1) * cg * ldv];
-        let mx = w.m[xi * kg * ldv..(xi + 1) * kg * ldv].as_mut_ptr();
+        let vx = &w.v[xi * v_xi..];
+        let mx = w.m[xi * m_xi..].as_mut_ptr();
         let mut pc = 0;
         while pc < cg {
             let kcb = bl.kc.min(cg - pc);
@@ -324,12 +433,12 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
                 let mcb = bl.mc.min(w.m1 - ic);
                 let args = BlockArgs {
                     a: a.block(pc, ic),
-                    b: &vx[pc * ldv..],
-                    ldb: ldv,
+                    b: &vx[pc * v_c..],
+                    ldb: v_c,
                     b_panel_stride: NV * l,
                     // SAFETY (arithmetic): row `ic < kg` of this xi's products.
-                    c: unsafe { mx.add(ic * ldv) },
-                    ldc: ldv,
+                    c: unsafe { mx.add(ic * m_k) },
+                    ldc: m_k,
                     m: mcb,
                     n: tiles,
                     kc: kcb,
@@ -353,10 +462,10 @@ fn run_task<S: Simd, const MR: usize, const NV: usize>(s: S, w: Work<'_>) {
         // SAFETY: products row `k` of every xi holds `ldv >= tiles + LANES` floats; output
         // channel `k` of this group is this task's to write (rows of its tile rows only).
         unsafe {
-            output_channel::<S>(
+            output_channel::<S, T, ALPHA, M>(
                 s,
-                w.m.as_ptr().add(k * ldv),
-                kg * ldv,
+                w.m.as_ptr().add(k * m_k),
+                m_xi,
                 w.tile_rows,
                 plan.tw,
                 w.tr0 * M,

@@ -1,90 +1,117 @@
-//! Winograd F(4x4, 3x3) input and output transforms, written once over [`Simd`], with one
-//! vector lane per tile (6x6 input tiles, 4x4 output tiles).
+//! Winograd F(4x4, 3x3) and F(6x6, 3x3) input and output transforms, written once over
+//! [`Simd`] and the [`TileTransform`] of a variant, with one vector lane per tile.
 //!
 //! The input arrives as a zero-padded band whose rows are split into `M` phases (phase `p`
 //! holds padded columns `p, p + M, p + 2M, ..`), so element `j` of `LANES` consecutive tiles
-//! is one contiguous vector: `phase[j % M][tx + j / M ..]`. Transforms are small constant
-//! matrix products; the coefficient tables are constants, so after inlining the zero terms
-//! vanish and `+-1` terms become additions.
+//! is one contiguous vector: `phase[j % M][tx + j / M ..]` (`ALPHA = M + 2 <= 2M`). Transforms
+//! are small constant matrix products; the coefficient tables are constants, so after
+//! inlining the zero terms vanish and `+-1` terms become additions.
 
 use crate::epilogue::Epilogue;
 use crate::simd::Simd;
 
-/// Input tile extent.
-pub(crate) const ALPHA: usize = 6;
-/// Output tile extent (and the number of band phases).
-pub(crate) const M: usize = 4;
-
-/// `B^T x` for F(4x4, 3x3), with shared subexpressions (13 operations):
-/// `[4x0 - 5x2 + x4, (x4 - 4x2) + (x3 - 4x1), (x4 - 4x2) - (x3 - 4x1),
-///   (x4 - x2) + 2(x3 - x1), (x4 - x2) - 2(x3 - x1), 4x1 - 5x3 + x5]`.
-#[inline(always)]
-fn bt4<S: Simd>(s: S, x: [S::V; 6]) -> [S::V; 6] {
-    let (four, five, two) = (s.splat(4.0), s.splat(-5.0), s.splat(2.0));
-    let m4 = s.splat(-4.0);
-    let t0 = s.fma(m4, x[2], x[4]);
-    let t1 = s.fma(m4, x[1], x[3]);
-    let t2 = s.sub(x[4], x[2]);
-    let t3 = s.mul(two, s.sub(x[3], x[1]));
-    [
-        s.fma(four, x[0], s.fma(five, x[2], x[4])),
-        s.add(t0, t1),
-        s.sub(t0, t1),
-        s.add(t2, t3),
-        s.sub(t2, t3),
-        s.fma(four, x[1], s.fma(five, x[3], x[5])),
-    ]
+/// The 1-D transforms of one Winograd variant F(M x M, 3x3) with `ALPHA = M + 2` tiles:
+/// `B^T x` (input) and `A^T m` (output), hand-coded with shared subexpressions (the unit test
+/// below checks them against `matrices`).
+pub(crate) trait TileTransform<const ALPHA: usize, const M: usize> {
+    /// `B^T x`.
+    fn bt<S: Simd>(s: S, x: [S::V; ALPHA]) -> [S::V; ALPHA];
+    /// `A^T m`.
+    fn at<S: Simd>(s: S, m: [S::V; ALPHA]) -> [S::V; M];
 }
 
-/// `A^T m` for F(4x4, 3x3) (10 operations):
-/// `[m0 + (m1 + m2) + (m3 + m4), (m1 - m2) + 2(m3 - m4), (m1 + m2) + 4(m3 + m4),
-///   (m1 - m2) + 8(m3 - m4) + m5]`.
-#[inline(always)]
-fn at4<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
-    let a = s.add(m[1], m[2]);
-    let b = s.sub(m[1], m[2]);
-    let c = s.add(m[3], m[4]);
-    let d = s.sub(m[3], m[4]);
-    [s.add(s.add(m[0], a), c), s.fma(s.splat(2.0), d, b), s.fma(s.splat(4.0), c, a), s.add(s.fma(s.splat(8.0), d, b), m[5])]
+/// F(4x4, 3x3): 6x6 input tiles, 4x4 output tiles.
+pub(crate) struct F4;
+/// F(6x6, 3x3): 8x8 input tiles, 6x6 output tiles.
+pub(crate) struct F6;
+
+impl TileTransform<6, 4> for F4 {
+    /// `B^T x` for F(4x4, 3x3), with shared subexpressions (13 operations):
+    /// `[4x0 - 5x2 + x4, (x4 - 4x2) + (x3 - 4x1), (x4 - 4x2) - (x3 - 4x1),
+    ///   (x4 - x2) + 2(x3 - x1), (x4 - x2) - 2(x3 - x1), 4x1 - 5x3 + x5]`.
+    #[inline(always)]
+    fn bt<S: Simd>(s: S, x: [S::V; 6]) -> [S::V; 6] {
+        let (four, five, two) = (s.splat(4.0), s.splat(-5.0), s.splat(2.0));
+        let m4 = s.splat(-4.0);
+        let t0 = s.fma(m4, x[2], x[4]);
+        let t1 = s.fma(m4, x[1], x[3]);
+        let t2 = s.sub(x[4], x[2]);
+        let t3 = s.mul(two, s.sub(x[3], x[1]));
+        [
+            s.fma(four, x[0], s.fma(five, x[2], x[4])),
+            s.add(t0, t1),
+            s.sub(t0, t1),
+            s.add(t2, t3),
+            s.sub(t2, t3),
+            s.fma(four, x[1], s.fma(five, x[3], x[5])),
+        ]
+    }
+
+    /// `A^T m` for F(4x4, 3x3) (10 operations):
+    /// `[m0 + (m1 + m2) + (m3 + m4), (m1 - m2) + 2(m3 - m4), (m1 + m2) + 4(m3 + m4),
+    ///   (m1 - m2) + 8(m3 - m4) + m5]`.
+    #[inline(always)]
+    fn at<S: Simd>(s: S, m: [S::V; 6]) -> [S::V; 4] {
+        let a = s.add(m[1], m[2]);
+        let b = s.sub(m[1], m[2]);
+        let c = s.add(m[3], m[4]);
+        let d = s.sub(m[3], m[4]);
+        [s.add(s.add(m[0], a), c), s.fma(s.splat(2.0), d, b), s.fma(s.splat(4.0), c, a), s.add(s.fma(s.splat(8.0), d, b), m[5])]
+    }
 }
 
-/// `B^T d B` for `LANES` tiles: `d[i][j]` is element (i, j) of every lane's tile.
-#[inline(always)]
-#[allow(clippy::needless_range_loop)]
-pub(crate) fn input_tile<S: Simd>(s: S, d: &[[S::V; 6]; 6]) -> [[S::V; 6]; 6] {
-    // Columns: t[.][j] = B^T d[.][j]; rows: v[i][.] = B^T t[i][.] (that is, (t B)[i][.]).
-    let mut t = [[s.zero(); 6]; 6];
-    for j in 0..6 {
-        let r = bt4(s, [d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]]);
-        for i in 0..6 {
-            t[i][j] = r[i];
-        }
+impl TileTransform<8, 6> for F6 {
+    /// `B^T x` for F(6x6, 3x3) (points 0, +-1, +-1/2, +-2, infinity), pairing the rows of
+    /// opposite points (26 operations):
+    /// `r0 = x0 - x6 + 21/4 (x4 - x2)`, `r7 = x7 - x1 + 21/4 (x3 - x5)`,
+    /// `r1,2 = (x2 + x6 - 17/4 x4) +- (x1 + x5 - 17/4 x3)`,
+    /// `r3,4 = (x6 + x2/4 - 5/4 x4) +- (x1/2 - 5/2 x3 + 2 x5)`,
+    /// `r5,6 = (x6 + 4 x2 - 5 x4) +- (2 x1 - 5/2 x3 + x5/2)`.
+    #[inline(always)]
+    fn bt<S: Simd>(s: S, x: [S::V; 8]) -> [S::V; 8] {
+        let c21_4 = s.splat(21.0 / 4.0);
+        let m17_4 = s.splat(-17.0 / 4.0);
+        let (m5_2, m5_4, m5) = (s.splat(-2.5), s.splat(-1.25), s.splat(-5.0));
+        let (half, quarter, two, four) = (s.splat(0.5), s.splat(0.25), s.splat(2.0), s.splat(4.0));
+        let a = s.fma(m17_4, x[4], s.add(x[2], x[6]));
+        let b = s.fma(m17_4, x[3], s.add(x[1], x[5]));
+        let c = s.fma(quarter, x[2], s.fma(m5_4, x[4], x[6]));
+        let d = s.fma(half, x[1], s.fma(m5_2, x[3], s.mul(two, x[5])));
+        let e = s.fma(four, x[2], s.fma(m5, x[4], x[6]));
+        let f = s.fma(two, x[1], s.fma(m5_2, x[3], s.mul(half, x[5])));
+        [
+            s.fma(c21_4, s.sub(x[4], x[2]), s.sub(x[0], x[6])),
+            s.add(a, b),
+            s.sub(a, b),
+            s.add(c, d),
+            s.sub(c, d),
+            s.add(e, f),
+            s.sub(e, f),
+            s.fma(c21_4, s.sub(x[3], x[5]), s.sub(x[7], x[1])),
+        ]
     }
-    // Explicit loops, not `array::map`: a closure passed to std would be compiled outside the
-    // tier's target features, and its vector operations would become calls.
-    let mut v = [[s.zero(); 6]; 6];
-    for i in 0..6 {
-        v[i] = bt4(s, t[i]);
-    }
-    v
-}
 
-/// `A^T m A` for `LANES` tiles.
-#[inline(always)]
-#[allow(clippy::needless_range_loop)]
-pub(crate) fn output_tile<S: Simd>(s: S, m: &[[S::V; 6]; 6]) -> [[S::V; 4]; 4] {
-    let mut u = [[s.zero(); 6]; 4];
-    for j in 0..6 {
-        let r = at4(s, [m[0][j], m[1][j], m[2][j], m[3][j], m[4][j], m[5][j]]);
-        for i in 0..4 {
-            u[i][j] = r[i];
-        }
+    /// `A^T m` for F(6x6, 3x3) (21 operations), with `a, b = m1 +- m2`, `c, d = m3 +- m4`,
+    /// `e, f = m5 +- m6`: `[m0 + a + c + e, b + 2d + f/2, a + 4c + e/4, b + 8d + f/8,
+    ///  a + 16c + e/16, b + 32d + f/32 + m7]`.
+    #[inline(always)]
+    fn at<S: Simd>(s: S, m: [S::V; 8]) -> [S::V; 6] {
+        let a = s.add(m[1], m[2]);
+        let b = s.sub(m[1], m[2]);
+        let c = s.add(m[3], m[4]);
+        let d = s.sub(m[3], m[4]);
+        let e = s.add(m[5], m[6]);
+        let f = s.sub(m[5], m[6]);
+        let k = |v: f32| s.splat(v);
+        [
+            s.add(s.add(m[0], a), s.add(c, e)),
+            s.fma(k(2.0), d, s.fma(k(0.5), f, b)),
+            s.fma(k(4.0), c, s.fma(k(0.25), e, a)),
+            s.fma(k(8.0), d, s.fma(k(0.125), f, b)),
+            s.fma(k(16.0), c, s.fma(k(1.0 / 16.0), e, a)),
+            s.add(s.fma(k(32.0), d, s.fma(k(1.0 / 32.0), f, b)), m[7]),
+        ]
     }
-    let mut y = [[s.zero(); 4]; 4];
-    for i in 0..4 {
-        y[i] = at4(s, u[i]);
-    }
-    y
 }
 
 /// Geometry of a band of padded input rows split into `M` phases.
@@ -110,7 +137,15 @@ impl Band {
 /// Copies padded rows `pr0 .. pr0 + band.rows` of `channels` channels of `x` into `dst`, each
 /// row split into `M` phases. `staging` holds one padded row (`M * wq` floats).
 #[inline(always)]
-pub(crate) fn fill_band<S: Simd>(s: S, band: &Band, x: &[f32], channels: usize, pr0: usize, dst: &mut [f32], staging: &mut [f32]) {
+pub(crate) fn fill_band<S: Simd, const M: usize>(
+    s: S,
+    band: &Band,
+    x: &[f32],
+    channels: usize,
+    pr0: usize,
+    dst: &mut [f32],
+    staging: &mut [f32],
+) {
     use crate::simd::rows::{copy_over, zero_over};
     let row_len = M * band.wq;
     let staging = &mut staging[..row_len];
@@ -131,7 +166,7 @@ pub(crate) fn fill_band<S: Simd>(s: S, band: &Band, x: &[f32], channels: usize, 
             let out = &mut dst[at..at + row_len];
             let mut q0 = 0;
             let l = S::LANES;
-            {
+            if M == 4 {
                 // Four phases at once: two rounds of deinterleaving 4 * LANES floats.
                 while q0 + l <= band.wq {
                     // SAFETY: floats `4 * q0 .. 4 * (q0 + l) <= 4 * wq` of `staging` and
@@ -169,27 +204,42 @@ pub(crate) fn fill_band<S: Simd>(s: S, band: &Band, x: &[f32], channels: usize, 
 /// `band` holds `tile_rows * M + 2` rows of `M * wq` floats from `band`'s start; `v` is
 /// writable at `xi * v_xi + t` for `xi < ALPHA * ALPHA` and `t < tile_rows * tw + LANES`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn input_channel<S: Simd>(s: S, band: *const f32, wq: usize, tile_rows: usize, tw: usize, v: *mut f32, v_xi: usize) {
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+pub(crate) unsafe fn input_channel<S: Simd, T: TileTransform<ALPHA, M>, const ALPHA: usize, const M: usize>(
+    s: S,
+    band: *const f32,
+    wq: usize,
+    tile_rows: usize,
+    tw: usize,
+    v: *mut f32,
+    v_xi: usize,
+) {
     let l = S::LANES;
     for tr in 0..tile_rows {
         let mut tx = 0;
         while tx < tw {
-            let mut d = [[s.zero(); ALPHA]; ALPHA];
-            for (i, row) in d.iter_mut().enumerate() {
-                // SAFETY: band row `tr * M + i < tile_rows * M + 2`; phase `j % M`, index
-                // `tx + j / M + l <= tw - 1 + 1 + l <= wq`.
-                let base = unsafe { band.add((tr * M + i) * M * wq) };
-                for (j, e) in row.iter_mut().enumerate() {
-                    *e = unsafe { s.load(base.add((j % M) * wq + tx + j / M)) };
+            // `B^T d B`, streamed: columns from the band into `t = B^T d`, then rows of `t B`
+            // straight into V (explicit loops, not `array::map`: a closure passed to std would
+            // be compiled outside the tier's target features).
+            let mut t = [[s.zero(); ALPHA]; ALPHA];
+            for j in 0..ALPHA {
+                let mut col = [s.zero(); ALPHA];
+                for (i, e) in col.iter_mut().enumerate() {
+                    // SAFETY: band row `tr * M + i < tile_rows * M + 2`; phase `j % M`, index
+                    // `tx + j / M + l <= tw - 1 + 1 + l <= wq`.
+                    *e = unsafe { s.load(band.add((tr * M + i) * M * wq + (j % M) * wq + tx + j / M)) };
+                }
+                let r = T::bt(s, col);
+                for i in 0..ALPHA {
+                    t[i][j] = r[i];
                 }
             }
-            let out = input_tile(s, &d);
-            let t = tr * tw + tx;
-            for (i, row) in out.iter().enumerate() {
-                for (j, e) in row.iter().enumerate() {
-                    // SAFETY: `t + l <= tile_rows * tw + l` (the caller's bound).
-                    unsafe { s.store(v.add((i * ALPHA + j) * v_xi + t), *e) };
+            let tile = tr * tw + tx;
+            for (i, ti) in t.iter().enumerate() {
+                let r = T::bt(s, *ti);
+                for (j, e) in r.iter().enumerate() {
+                    // SAFETY: `tile + l <= tile_rows * tw + l` (the caller's bound).
+                    unsafe { s.store(v.add((i * ALPHA + j) * v_xi + tile), *e) };
                 }
             }
             tx += l;
@@ -204,8 +254,8 @@ pub(crate) unsafe fn input_channel<S: Simd>(s: S, band: *const f32, wq: usize, t
 /// `m` is readable at `xi * m_xi + t` for `xi < ALPHA * ALPHA`, `t < tile_rows * tw + LANES`;
 /// `out` is the output plane (`oh * ow` floats) of this channel.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn output_channel<S: Simd>(
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const ALPHA: usize, const M: usize>(
     s: S,
     m: *const f32,
     m_xi: usize,
@@ -225,15 +275,24 @@ pub(crate) unsafe fn output_channel<S: Simd>(
         let mut tx = 0;
         while tx < tw {
             let t = tr * tw + tx;
-            let mut mm = [[s.zero(); ALPHA]; ALPHA];
-            for (i, row) in mm.iter_mut().enumerate() {
-                for (j, e) in row.iter_mut().enumerate() {
+            // `A^T m A`, streamed: columns from the products into `u = A^T m`, then rows.
+            let mut u = [[s.zero(); ALPHA]; M];
+            for j in 0..ALPHA {
+                let mut col = [s.zero(); ALPHA];
+                for (i, e) in col.iter_mut().enumerate() {
                     // SAFETY: `t + l <= tile_rows * tw + l` (the caller's bound).
                     *e = unsafe { s.load(m.add((i * ALPHA + j) * m_xi + t)) };
                 }
+                let r = T::at(s, col);
+                for i in 0..M {
+                    u[i][j] = r[i];
+                }
             }
-            let y = output_tile(s, &mm);
-            if tx + l <= tw && (tx + l) * 4 <= ow {
+            let mut y = [[s.zero(); M]; M];
+            for i in 0..M {
+                y[i] = T::at(s, u[i]);
+            }
+            if M == 4 && tx + l <= tw && (tx + l) * 4 <= ow {
                 // Whole vectors of tiles inside the row: interleave the 4 columns of every
                 // tile into 4 * LANES consecutive pixels per output row.
                 for (i, yi) in y.iter().enumerate() {
@@ -291,22 +350,28 @@ pub(crate) unsafe fn output_channel<S: Simd>(
 mod tests {
     use super::*;
     use crate::simd::Scalar;
-    use crate::winograd::matrices::F4X4;
+    use crate::winograd::matrices::{F4X4, F6X6, Variant};
 
-    /// The hand-coded transforms are exactly the matrices (column by column on unit vectors).
-    #[test]
+    /// The hand-coded transforms of `T` are exactly `v`'s matrices (column by column on unit
+    /// vectors).
     #[allow(clippy::needless_range_loop)]
-    fn hand_coded_transforms_equal_the_matrices() {
-        for k in 0..6 {
-            let e: [f32; 6] = std::array::from_fn(|i| if i == k { 1.0 } else { 0.0 });
-            let b = bt4(Scalar, e);
-            let a = at4(Scalar, e);
-            for i in 0..6 {
-                assert_eq!(b[i] as f64, F4X4.bt[i][k], "B^T[{i}][{k}]");
+    fn hand_coded_equal<T: TileTransform<A, M>, const A: usize, const M: usize>(v: &Variant<A, M>) {
+        for k in 0..A {
+            let e: [f32; A] = std::array::from_fn(|i| if i == k { 1.0 } else { 0.0 });
+            let b = T::bt(Scalar, e);
+            let a = T::at(Scalar, e);
+            for i in 0..A {
+                assert_eq!(b[i] as f64, v.bt[i][k], "F({M}x{M}) B^T[{i}][{k}]");
             }
-            for i in 0..4 {
-                assert_eq!(a[i] as f64, F4X4.at[i][k], "A^T[{i}][{k}]");
+            for i in 0..M {
+                assert_eq!(a[i] as f64, v.at[i][k], "F({M}x{M}) A^T[{i}][{k}]");
             }
         }
+    }
+
+    #[test]
+    fn hand_coded_transforms_equal_the_matrices() {
+        hand_coded_equal::<F4, 6, 4>(&F4X4);
+        hand_coded_equal::<F6, 8, 6>(&F6X6);
     }
 }
