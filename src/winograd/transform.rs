@@ -292,9 +292,11 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
             for i in 0..M {
                 y[i] = T::at(s, u[i]);
             }
-            if M == 4 && tx + l <= tw && (tx + l) * 4 <= ow {
-                // Whole vectors of tiles inside the row: interleave the 4 columns of every
-                // tile into 4 * LANES consecutive pixels per output row.
+            if M == 4 {
+                // Interleave the 4 columns of every tile into 4 * LANES consecutive pixels per
+                // output row, and store the `px` of them inside the output (whole vectors,
+                // then one partial vector at a ragged right edge).
+                let px = (ow - tx * 4).min(4 * l);
                 for (i, yi) in y.iter().enumerate() {
                     let row = oh0 + tr * M + i;
                     if row >= oh {
@@ -308,13 +310,21 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
                     let (o_lo, o_hi) = s.interleave(v[1], v[3]);
                     let (a, b) = s.interleave(e_lo, o_lo);
                     let (c, d) = s.interleave(e_hi, o_hi);
-                    // SAFETY: `row < oh` and columns `tx * 4 .. (tx + l) * 4 <= ow`.
+                    // SAFETY: `row < oh` and columns `tx * 4 .. tx * 4 + px <= ow`.
                     unsafe {
                         let p = out.add(row * ow + tx * 4);
-                        s.store(p, a);
-                        s.store(p.add(l), b);
-                        s.store(p.add(2 * l), c);
-                        s.store(p.add(3 * l), d);
+                        let xs = [a, b, c, d];
+                        for q in 0..4 {
+                            let (at, x) = (q * l, xs[q]);
+                            if at + l <= px {
+                                s.store(p.add(at), x);
+                            } else {
+                                if at < px {
+                                    s.store_partial(p.add(at), px - at, x);
+                                }
+                                break;
+                            }
+                        }
                     }
                 }
                 tx += l;
@@ -323,7 +333,7 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
             for i in 0..M {
                 for j in 0..M {
                     let v = epi.apply_with(s, y[i][j], bias);
-                    // SAFETY: `buf[i][j]` holds 16 >= LANES floats (asserted below).
+                    // SAFETY: `buf[i][j]` holds 16 >= LANES floats (asserted above).
                     unsafe { s.store(buf[i][j].as_mut_ptr(), v) };
                 }
             }
