@@ -119,47 +119,33 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
         while ir < g.m {
             let mb = MR.min(g.m - ir);
             let ap = g.a[(ir / MR) * g.kc * MR..].as_ptr();
+            // One call site for both tile widths: a ragged last panel of at most one vector
+            // (a 7x7 image's 49 pixels, 49 Winograd tiles) runs the one-vector tile instead of
+            // computing NV vectors for it.
+            macro_rules! tile {
+                ($nv:expr) => {
+                    micro_kernel::<S, MR, $nv>(
+                        s,
+                        g.kc,
+                        ap,
+                        bp,
+                        g.ldb,
+                        g.c.add(ir * g.ldc + jr),
+                        g.ldc,
+                        mb,
+                        nb,
+                        g.first,
+                        g.last,
+                        &g.epilogue,
+                        g.row0 + ir,
+                    )
+                };
+            }
             // SAFETY: the A panel at `ap` holds `kc * MR` floats and the B panel at `bp` has `kc`
             // rows of NR floats at stride `ldb` (the asserts above); C rows `ir .. ir + mb`,
             // columns `jr .. jr + nb` lie inside the `m x n` tile the caller guarantees
             // exclusive and valid.
-            // A ragged last panel of at most one vector (a 7x7 image's 49 pixels, 49 Winograd
-            // tiles) runs the one-vector tile instead of computing NV vectors for it.
-            unsafe {
-                if NV > 1 && nb <= S::LANES {
-                    micro_kernel::<S, MR, 1>(
-                        s,
-                        g.kc,
-                        ap,
-                        bp,
-                        g.ldb,
-                        g.c.add(ir * g.ldc + jr),
-                        g.ldc,
-                        mb,
-                        nb,
-                        g.first,
-                        g.last,
-                        &g.epilogue,
-                        g.row0 + ir,
-                    )
-                } else {
-                    micro_kernel::<S, MR, NV>(
-                        s,
-                        g.kc,
-                        ap,
-                        bp,
-                        g.ldb,
-                        g.c.add(ir * g.ldc + jr),
-                        g.ldc,
-                        mb,
-                        nb,
-                        g.first,
-                        g.last,
-                        &g.epilogue,
-                        g.row0 + ir,
-                    )
-                }
-            };
+            unsafe { if NV > 1 && nb <= S::LANES { tile!(1) } else { tile!(NV) } };
             ir += MR;
         }
         jr += nr;
