@@ -111,10 +111,28 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
     let panels = g.n.div_ceil(nr);
     assert!(g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
     assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
+    // The column path reads A past the last panel by up to a vector minus MR floats
+    // (PackedA's slack); blocks without those floats take the tile path.
+    let columns_readable = g.a.len() >= g.m.div_ceil(MR) * g.kc * MR + MR.div_ceil(S::LANES) * S::LANES - MR;
     let mut jr = 0;
     while jr < g.n {
         let nb = nr.min(g.n - jr);
         let bp = g.b[(jr / nr) * g.b_panel_stride..].as_ptr();
+        // A ragged last panel of one or two columns (a 7x7 image's 49th pixel, a 28x28 image's
+        // 49th Winograd tile) would cost the one-vector tile MR FMAs per reduction step for
+        // each MR rows; the column path costs `nb` (times the vectors an MR-row column takes)
+        // and still reads A once. Measured (2026-11-26, Zen 3, one thread): winograd
+        // res3_3x3 +14%, im2col res5_3x3 +14%; with four columns (res5 Winograd, A read per
+        // column) it lost 7%, hence at most two.
+        if nb < nr && nb <= 2 && 2 * nb * MR.div_ceil(S::LANES) <= MR && columns_readable {
+            // SAFETY: A holds the panels plus the floats a whole vector reads past the last
+            // one (`columns_readable`); B's panel at `bp` has `kc` rows of NR >= nb readable
+            // floats (the assert above); C's columns `jr .. jr + nb` of all `m` rows are
+            // inside the caller's tile.
+            unsafe { if nb == 1 { column_panel::<S, MR, 1>(s, g, bp, jr) } else { column_panel::<S, MR, 2>(s, g, bp, jr) } };
+            jr += nr;
+            continue;
+        }
         let mut ir = 0;
         while ir < g.m {
             let mb = MR.min(g.m - ir);
@@ -149,6 +167,87 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
             ir += MR;
         }
         jr += nr;
+    }
+}
+
+/// Independent FMA chains of the column path: enough to hide the FMA latency (avx2: 2 FMAs
+/// per cycle, 4 cycles of latency).
+const COLUMN_CHAINS: usize = 8;
+
+/// The `NC` columns `jr .. jr + NC` of every row of the block, with the roles of the operands
+/// turned: a vector runs down an A panel's MR rows (each reduction step's MR floats are
+/// contiguous in the packed panel) and one B element per column is broadcast,
+/// `COLUMN_CHAINS / NC` panels at a time. Every output is the same chain of FMAs over the
+/// reduction, in the same order, as in [`micro_kernel`], so the two paths agree bit for bit
+/// (thread counts that move a panel edge change nothing).
+///
+/// # Safety
+/// `g.a` holds `m.div_ceil(MR)` panels of `kc * MR` floats and `MR.div_ceil(LANES) * LANES -
+/// MR` readable floats after them; `b` has `kc` rows of `NC` readable floats at stride `ldb`;
+/// C's columns `jr .. jr + NC` of rows `< m` are valid and exclusive to the caller.
+#[inline(always)]
+unsafe fn column_panel<S: Simd, const MR: usize, const NC: usize>(s: S, g: &BlockArgs<'_>, b: *const f32, jr: usize) {
+    const MAX_MV: usize = 4;
+    const MAX_P: usize = COLUMN_CHAINS;
+    let l = S::LANES;
+    let mv = MR.div_ceil(l);
+    let pp = (COLUMN_CHAINS / NC).max(1);
+    assert!(mv <= MAX_MV && mv * l <= MAX_TILE_COLS && NC <= 2);
+    let panels = g.m.div_ceil(MR);
+    let panel_len = g.kc * MR;
+    let mut p0 = 0;
+    while p0 < panels {
+        let np = pp.min(panels - p0);
+        // Past the last panel, repeat it: those chains are computed and dropped (no branches
+        // in the reduction loop).
+        let ap: [*const f32; MAX_P] = std::array::from_fn(|p| g.a[(p0 + p.min(np - 1)) * panel_len..].as_ptr());
+        let mut acc = [[[s.zero(); MAX_MV]; NC]; MAX_P];
+        for k in 0..g.kc {
+            // SAFETY: row `k < kc` of the B panel has `NC` readable floats.
+            let bv: [S::V; NC] = std::array::from_fn(|j| unsafe { s.broadcast(b.add(k * g.ldb + j)) });
+            for (cols, a) in acc.iter_mut().zip(&ap).take(pp) {
+                for v in 0..mv {
+                    // SAFETY: reduction step `k` of a panel is `MR` floats at `k * MR`; the
+                    // vector reads up to `mv * LANES - MR` more, inside the next panel or the
+                    // slack after the last one.
+                    let av = unsafe { s.load(a.add(k * MR + v * l)) };
+                    for (col, bj) in cols.iter_mut().zip(&bv) {
+                        col[v] = s.fma(av, *bj, col[v]);
+                    }
+                }
+            }
+        }
+        for (p, cols) in acc.iter().enumerate().take(np) {
+            let r0 = (p0 + p) * MR;
+            for (j, col) in cols.iter().enumerate() {
+                let mut spill = [0.0f32; MAX_TILE_COLS];
+                for (v, x) in col.iter().enumerate().take(mv) {
+                    // SAFETY: `(v + 1) * LANES <= mv * LANES <= MAX_TILE_COLS` floats.
+                    unsafe { s.store(spill.as_mut_ptr().add(v * l), *x) };
+                }
+                for (i, x) in spill.iter().enumerate().take(MR.min(g.m - r0)) {
+                    // SAFETY: row `r0 + i < m`, column `jr + j < jr + NC` of C.
+                    unsafe {
+                        let c = g.c.add((r0 + i) * g.ldc + jr + j);
+                        // The tile path's order: the sum, `C +` it unless first, then the
+                        // epilogue (its scalar form is the vector form lane for lane).
+                        let mut y = *x;
+                        if !g.first {
+                            // `C + sum` as the tile path adds (with two NaNs the first wins).
+                            #[allow(clippy::assign_op_pattern)]
+                            {
+                                y = *c + y;
+                            }
+                        }
+                        if g.last {
+                            y = g.epilogue.apply_scalar(y, g.row0 + r0 + i);
+                        }
+                        *c = y;
+                    }
+                }
+            }
+        }
+        p0 += pp;
     }
 }
 
@@ -203,7 +302,7 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
         bp = bp.wrapping_add(ldb);
     }
     // SAFETY: rows `< mb` and columns `< nb` of C are valid by the caller's contract.
-    unsafe { store_tile::<S, MR, NV>(s, &acc, c, ldc, mb, nb, first, last, epi, row0) }
+    unsafe { store_tile::<S, MR, NV>(s, acc, c, ldc, mb, nb, first, last, epi, row0) }
 }
 
 /// Stores an accumulator tile: `C = acc` (first) or `C += acc`, then the epilogue if `last`.
@@ -214,7 +313,7 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     s: S,
-    acc: &[[S::V; NV]; MR],
+    acc: [[S::V; NV]; MR],
     c: *mut f32,
     ldc: usize,
     mb: usize,

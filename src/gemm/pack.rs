@@ -8,6 +8,9 @@
 //!   this layout directly; [`pack_b`] does it for a plain row-major matrix.
 #![forbid(unsafe_code)]
 
+/// Zeros after the last packed panel of a [`PackedA`] (a widest vector, 16 lanes).
+pub const PANEL_SLACK: usize = 16;
+
 /// A row-major `m x k` matrix packed into MR-row micro-panels, per KC block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackedA {
@@ -57,24 +60,28 @@ impl PackedA {
             pc += kcb;
         }
         debug_assert_eq!(data.len(), m_padded * k);
+        // Readable floats past the last panel: the micro-kernel's column path loads whole
+        // vectors down a panel's MR rows, up to a vector minus MR floats past its end.
+        data.resize(m_padded * k + PANEL_SLACK, 0.0);
         PackedA { m, k, mr, kc, m_padded, data }
     }
 
     /// The packed micro-panels of KC block starting at `pc`, from row `row0` (a multiple of
-    /// `mr`) to the end.
+    /// `mr`): the block's panels, then what follows them in the buffer (the next blocks and
+    /// [`PANEL_SLACK`] floats), which the micro-kernel may read past a panel's end.
     pub fn block(&self, pc: usize, row0: usize) -> &[f32] {
         let kcb = self.kc.min(self.k - pc);
-        &self.data[pc * self.m_padded + row0 * kcb..(pc + kcb) * self.m_padded]
+        &self.data[pc * self.m_padded + row0 * kcb..]
     }
 
-    /// Packed size in floats.
+    /// Packed size in floats (without the slack).
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.data.len() - PANEL_SLACK
     }
 
     /// True if nothing is packed (`m` or `k` is zero).
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.len() == 0
     }
 }
 

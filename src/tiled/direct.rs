@@ -289,6 +289,19 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize>(
         }
         wp = wp.wrapping_add(KV * l);
     }
+    // SAFETY: forwarded from this function's contract.
+    unsafe { finish_tile::<S, P, KV>(s, acc, out) }
+}
+
+/// Stores a finished [`dense_tile`]. The accumulators come by value: borrowing them here kept
+/// LLVM from promoting them to registers in the avx512 instantiation, which then stored every
+/// accumulator to the stack after each FMA.
+///
+/// # Safety
+/// As [`dense_tile`]'s `TileOut` contract.
+#[inline(always)]
+unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::V; KV]; P], out: TileOut<'_>) {
+    let l = S::LANES;
     match out {
         TileOut::Spill(dst) => {
             for (p, row) in acc.iter().enumerate() {
