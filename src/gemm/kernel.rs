@@ -13,6 +13,11 @@
 //!
 //! The epilogue (bias, activation) runs on the accumulators of the last KC block before the
 //! store, so the output is written once, finished.
+//!
+//! A ragged last column panel of one or two columns (49 pixels or Winograd tiles: 3 panels
+//! of 16 and 1) takes a column path with the operands' roles turned (vectors down the A
+//! panel's MR rows, B broadcast), which computes every output by the same FMA chain and so
+//! agrees with the tile path bit for bit.
 
 use crate::epilogue::Epilogue;
 use crate::simd::{Simd, Tier, WithSimd};
