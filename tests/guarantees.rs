@@ -14,6 +14,8 @@ fn problems() -> Vec<ConvProblem> {
     v.push(ConvProblem::new(3, 17, 19, 23, 33, 3, 3).with_padding([1, 2, 0, 1]).with_stride([2, 1]).with_bias(true));
     v.push(ConvProblem::new(2, 64, 20, 20, 64, 3, 3).with_padding([1; 4]).with_activation(convkit::Activation::RELU6));
     v.push(ConvProblem::new(1, 6, 30, 9, 12, 5, 3).with_groups(3).with_dilation([2, 3]).with_padding([4, 1, 3, 0]));
+    // Winograd splits its 25 rows of 11 tiles into 3 chunks on one thread, 4 on two.
+    v.push(ConvProblem::new(1, 8, 100, 44, 8, 3, 3).with_padding([1; 4]).with_bias(true));
     v
 }
 

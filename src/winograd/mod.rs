@@ -266,6 +266,22 @@ impl WinogradPlan {
         self.tile.alpha() * self.tile.alpha()
     }
 
+    /// Tile-row chunks per image for a pool of `threads`: as few as chunks of at most
+    /// `chunk_rows` rows allow, then, while the (image, chunk) tasks are few, rounded up to a
+    /// multiple of the threads so each gets the same number of rows (res2_3x3 on two threads:
+    /// 7 + 7 tile rows, not 9 + 5; vgg16_conv2_2: 8 chunks, not 7). Tile rows are computed
+    /// the same in any chunk, so results do not depend on the split.
+    fn chunks(&self, images: usize, threads: usize) -> usize {
+        let least = self.th.div_ceil(self.chunk_rows);
+        let tasks = images * least;
+        if threads <= 1 || tasks < threads || tasks >= 4 * threads || tasks.is_multiple_of(threads) {
+            // One task per thread or fewer (output channels are split instead), or enough
+            // tasks to balance by themselves.
+            return least;
+        }
+        (tasks.div_ceil(threads) * threads).div_ceil(images).min(self.th)
+    }
+
     /// Workspace pieces per thread: band, staging row, transformed input, products.
     fn pieces(&self) -> [usize; 4] {
         let m = self.tile.m();
@@ -295,10 +311,8 @@ impl Plan for WinogradPlan {
         let p = &self.problem;
         let sh = &self.shape;
         let groups = p.params.groups;
-        let images = p.n * groups;
-        let chunk_rows = self.chunk_rows;
-        let chunks = self.th.div_ceil(chunk_rows);
-        let base = images * chunks;
+        let chunks = self.chunks(p.n * groups, rayon::current_num_threads());
+        let base = p.n * groups * chunks;
         let (parts, part_rows) = channel_parts(base, sh.kg, self.mr);
         let out = SharedMut(output.as_mut_ptr());
         let plane = sh.oh * sh.ow;
@@ -312,8 +326,10 @@ impl Plan for WinogradPlan {
             let (band, rest) = ws[align..].split_at_mut(band_len);
             let (staging, rest) = rest.split_at_mut(staging_len);
             let (v, m) = rest.split_at_mut(v_len);
-            let tr0 = chunk * chunk_rows;
-            let tile_rows = chunk_rows.min(self.th - tr0);
+            // Chunk sizes differ by at most one tile row, none above `chunk_rows` (the
+            // buffers' size), since `chunks >= th / chunk_rows`.
+            let tr0 = chunk * self.th / chunks;
+            let tile_rows = (chunk + 1) * self.th / chunks - tr0;
             let work = Work {
                 plan: self,
                 x: &input[n * chw + g * cg_len..][..cg_len],
