@@ -18,6 +18,7 @@ use crate::backend::{Backend, Plan, PlanOptions, channel_parts, plan_accessors, 
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
+use crate::gemm::blocking::balanced_kc;
 use crate::gemm::blocking::{Blocking, L2_BYTES, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
@@ -82,7 +83,7 @@ impl Im2colPlan {
         let (mr, nr) = kernel::tile(tier);
         let mut bl = blocking(mr, nr);
         let l = shape.reduction;
-        bl.kc = bl.kc.min(l);
+        bl.kc = balanced_kc(bl.kc, l);
         let packed = (0..p.params.groups).map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
         let plane = shape.oh * shape.ow;
         // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
