@@ -68,3 +68,33 @@ fn miri_sgemm_edges() {
         }
     }
 }
+
+/// The GEMM's column path (a ragged last panel of one column; the portable tier's vectors
+/// read past the packed A panel into its slack): sgemm over one and two KC blocks, and a
+/// Winograd layer with 9 tiles (8 + 1).
+#[test]
+fn miri_gemm_column_path() {
+    let opts = PlanOptions::default().with_isa(Isa::Portable);
+    if Isa::Portable > crate::isa::active_isa().expect("valid CONVKIT_MAX_ISA") {
+        return;
+    }
+    let kc = crate::gemm::blocking_for(&opts).unwrap().kc;
+    for (m, n, k) in [(7, 9, 5), (13, 1, kc + 1)] {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32 - 2.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
+        let mut c = vec![0.0f32; m * n];
+        crate::gemm::sgemm_with(&opts, m, n, k, &a, &b, &mut c).unwrap();
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+                assert_eq!(c[i * n + j], want, "m {m} n {n} k {k} at {i},{j}");
+            }
+        }
+    }
+    let p = ConvProblem::new(1, 4, 12, 12, 4, 3, 3).with_padding([1; 4]).with_bias(true);
+    let winograd = backends().into_iter().find(|b| b.name() == "winograd").unwrap();
+    match check(winograd, &p, &opts) {
+        Ok(CheckOutcome::Agreed(_)) => {}
+        other => panic!("{other:?}"),
+    }
+}
