@@ -52,21 +52,25 @@ fn miri_every_backend_portable_tier() {
     run_all(Isa::Portable);
 }
 
-#[test]
-fn miri_sgemm_edges() {
-    let opts = PlanOptions::default().with_isa(Isa::Scalar);
-    for (m, n, k) in [(1, 1, 1), (5, 3, 7), (9, 17, 2)] {
+/// `sgemm_with` on integer data against the triple loop, for each `(m, n, k)`.
+fn sgemm_matches_loops(opts: &PlanOptions, cases: &[(usize, usize, usize)]) {
+    for &(m, n, k) in cases {
         let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32 - 2.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
         let mut c = vec![0.0f32; m * n];
-        crate::gemm::sgemm_with(&opts, m, n, k, &a, &b, &mut c).unwrap();
+        crate::gemm::sgemm_with(opts, m, n, k, &a, &b, &mut c).unwrap();
         for i in 0..m {
             for j in 0..n {
                 let want: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-                assert_eq!(c[i * n + j], want);
+                assert_eq!(c[i * n + j], want, "m {m} n {n} k {k} at {i},{j}");
             }
         }
     }
+}
+
+#[test]
+fn miri_sgemm_edges() {
+    sgemm_matches_loops(&PlanOptions::default().with_isa(Isa::Scalar), &[(1, 1, 1), (5, 3, 7), (9, 17, 2)]);
 }
 
 /// The GEMM's column path (a ragged last panel of one column; the portable tier's vectors
@@ -79,18 +83,7 @@ fn miri_gemm_column_path() {
         return;
     }
     let kc = crate::gemm::blocking_for(&opts).unwrap().kc;
-    for (m, n, k) in [(7, 9, 5), (13, 1, kc + 1)] {
-        let a: Vec<f32> = (0..m * k).map(|i| (i % 5) as f32 - 2.0).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i % 3) as f32 - 1.0).collect();
-        let mut c = vec![0.0f32; m * n];
-        crate::gemm::sgemm_with(&opts, m, n, k, &a, &b, &mut c).unwrap();
-        for i in 0..m {
-            for j in 0..n {
-                let want: f32 = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
-                assert_eq!(c[i * n + j], want, "m {m} n {n} k {k} at {i},{j}");
-            }
-        }
-    }
+    sgemm_matches_loops(&opts, &[(7, 9, 5), (13, 1, kc + 1)]);
     let p = ConvProblem::new(1, 4, 12, 12, 4, 3, 3).with_padding([1; 4]).with_bias(true);
     let winograd = backends().into_iter().find(|b| b.name() == "winograd").unwrap();
     match check(winograd, &p, &opts) {

@@ -51,7 +51,7 @@ pub const fn blocking(mr: usize, nr: usize) -> Blocking {
 /// 4 x 272 + 64) +1.6%, res2_3x3 (576: 2 x 288 instead of 272 + 272 + 32) +3%.
 pub const fn balanced_kc(kc: usize, k: usize) -> usize {
     if k <= kc || kc == 0 {
-        return if k < kc { k } else { kc };
+        return if k < kc { k } else { kc }; // `min` (not const)
     }
     let blocks = k.div_ceil(kc + kc / 10);
     let even = k.div_ceil(blocks).div_ceil(8) * 8;

@@ -18,8 +18,7 @@ use crate::backend::{Backend, Plan, PlanOptions, channel_parts, plan_accessors, 
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
-use crate::gemm::blocking::balanced_kc;
-use crate::gemm::blocking::{Blocking, L2_BYTES, blocking};
+use crate::gemm::blocking::{Blocking, L2_BYTES, balanced_kc, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{ConvProblem, ConvShape};
