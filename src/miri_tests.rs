@@ -91,3 +91,17 @@ fn miri_gemm_column_path() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A's vector-transpose packing (written through a `Vec`'s spare capacity, each column store
+/// reaching past the panel) on the lane-emulating tiers with the avx2 and avx512 tile heights:
+/// a full group and a scalar tail, a second KC block, rows past the last full panel.
+#[test]
+fn miri_pack_transposes() {
+    use crate::gemm::pack::PackedA;
+    use crate::simd::Tier;
+    let (m, k) = (15, 21);
+    let a: Vec<f32> = (0..m * k).map(|i| i as f32).collect();
+    for (tier, mr) in [(Tier::Emu8, 6), (Tier::Emu16, 14)] {
+        assert_eq!(PackedA::pack_on(tier, &a, k, m, k, mr, 17), PackedA::pack(&a, k, m, k, mr, 17));
+    }
+}

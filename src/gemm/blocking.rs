@@ -58,19 +58,34 @@ pub const fn balanced_kc(kc: usize, k: usize) -> usize {
     if even < k { even } else { k }
 }
 
+/// The MC block for `m` rows: the fewest blocks of at most `mc`, split evenly and rounded up
+/// to a multiple of `mr` (`mc` itself if one block holds `m`). 512 rows in blocks of 240 + 240 + 32 left a last
+/// block too short to pay for streaming B's panels through it once more.
+pub const fn balanced_mc(mc: usize, mr: usize, m: usize) -> usize {
+    if m <= mc || mr == 0 {
+        return mc;
+    }
+    let even = m.div_ceil(m.div_ceil(mc)).div_ceil(mr) * mr;
+    if even > mc { mc } else { even }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn balanced_kc_splits_evenly_within_a_tenth() {
+    fn balanced_blocks_split_evenly() {
         assert_eq!(balanced_kc(272, 1152), 288);
         assert_eq!(balanced_kc(272, 576), 288);
         assert_eq!(balanced_kc(272, 100), 100);
         assert_eq!(balanced_kc(272, 272), 272);
         assert_eq!(balanced_kc(272, 299), 299);
         assert_eq!(balanced_kc(272, 300), 152);
+        assert_eq!(balanced_mc(240, 6, 512), 174);
+        assert_eq!(balanced_mc(240, 6, 100), 240);
         for k in 1..3000 {
+            let mc = balanced_mc(240, 6, k);
+            assert!(mc.is_multiple_of(6) && mc <= 240 && k.div_ceil(mc) == k.div_ceil(240), "m {k} mc {mc}");
             let kc = balanced_kc(272, k);
             assert!(kc >= 1 && kc <= k && kc <= 272 + 27 + 7, "k {k} kc {kc}");
             assert!(k.div_ceil(kc) <= k.div_ceil(272), "k {k}: more blocks than plain KC");

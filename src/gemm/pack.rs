@@ -8,6 +8,9 @@
 //!   this layout directly; [`pack_b`] does it for a plain row-major matrix.
 #![forbid(unsafe_code)]
 
+use super::transpose;
+use crate::simd::Tier;
+
 /// Zeros after the last packed panel of a [`PackedA`] (a widest vector, 16 lanes).
 pub const PANEL_SLACK: usize = 16;
 
@@ -29,7 +32,20 @@ pub struct PackedA {
 
 impl PackedA {
     /// Packs `a` (row `i` at `a[i * lda ..][.. k]`).
+    ///
+    /// ```
+    /// use convkit::gemm::pack::PackedA;
+    /// let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 x 3
+    /// let p = PackedA::pack(&a, 3, 2, 3, 2, 3);
+    /// assert_eq!(p.block(0, 0)[..6], [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
     pub fn pack(a: &[f32], lda: usize, m: usize, k: usize, mr: usize, kc: usize) -> PackedA {
+        Self::pack_on(Tier::Scalar, a, lda, m, k, mr, kc)
+    }
+
+    /// [`PackedA::pack`] with `tier`'s vector transposes where its micro-kernel height is `mr`
+    /// (the same layout, faster: `sgemm` packs A on every call).
+    pub(crate) fn pack_on(tier: Tier, a: &[f32], lda: usize, m: usize, k: usize, mr: usize, kc: usize) -> PackedA {
         let m_padded = m.div_ceil(mr) * mr;
         // Filled by appending, panel after panel, so the buffer is written once (zeroing it
         // first cost a separate pass).
@@ -37,7 +53,8 @@ impl PackedA {
         let mut pc = 0;
         while pc < k {
             let kcb = kc.min(k - pc);
-            for panel in 0..m_padded / mr {
+            let full = if transpose::pack_full_panels(tier, a, lda, mr, m / mr, pc, kcb, &mut data) { m / mr } else { 0 };
+            for panel in full..m_padded / mr {
                 let rows = mr.min(m - panel * mr);
                 let src = |i: usize| &a[(panel * mr + i) * lda + pc..][..kcb];
                 match (rows == mr, mr) {
@@ -189,6 +206,30 @@ mod tests {
                 for kk in 0..kcb {
                     let want = if j < ncb { b[(pc + kk) * n + jc + j] } else { 0.0 };
                     assert_eq!(dst[(j / nr) * kcb * nr + kk * nr + j % nr], want, "nr {nr} j {j} k {kk}");
+                }
+            }
+        }
+    }
+
+    /// Every tier's vector transposes give the scalar layout: its own tile height and others,
+    /// KC blocks shorter and longer than a vector and not a multiple of one, rows past the
+    /// last full panel, a leading dimension wider than `k`.
+    #[test]
+    fn tier_transposes_match_the_scalar_packing() {
+        let mut tiers: Vec<Tier> =
+            crate::isa::available_isas().expect("valid CONVKIT_MAX_ISA").into_iter().filter_map(Tier::for_isa).collect();
+        #[cfg(feature = "testing")]
+        tiers.extend([Tier::Emu8, Tier::Emu16]);
+        let (m, k, lda) = (37, 45, 50);
+        let a: Vec<f32> = (0..m * lda).map(|i| i as f32).collect();
+        for tier in tiers {
+            let (own, _) = crate::gemm::kernel::tile(tier);
+            for mr in [own, 4, 6, 14] {
+                for kc in [3, 8, 16, 17, 40, 45] {
+                    for rows in [0, 1, mr - 1, mr, mr + 1, m] {
+                        let want = PackedA::pack(&a, lda, rows, k, mr, kc);
+                        assert_eq!(PackedA::pack_on(tier, &a, lda, rows, k, mr, kc), want, "{} mr {mr} kc {kc} rows {rows}", tier.name());
+                    }
                 }
             }
         }

@@ -83,7 +83,8 @@ impl Im2colPlan {
         let mut bl = blocking(mr, nr);
         let l = shape.reduction;
         bl.kc = balanced_kc(bl.kc, l);
-        let packed = (0..p.params.groups).map(|g| PackedA::pack(&weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
+        let packed =
+            (0..p.params.groups).map(|g| PackedA::pack_on(tier, &weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
         let plane = shape.oh * shape.ow;
         // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
         let target = (L2_BYTES / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);

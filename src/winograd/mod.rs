@@ -215,7 +215,7 @@ impl WinogradPlan {
                 }
             }
             for uxi in &u {
-                packed.push(PackedA::pack(uxi, cg, kg, cg, mr, bl.kc));
+                packed.push(PackedA::pack_on(tier, uxi, cg, kg, cg, mr, bl.kc));
             }
         }
         let tw = shape.ow.div_ceil(m);
