@@ -298,16 +298,10 @@ pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> us
 
 /// Runs tasks `0 .. tasks` on the caller's rayon pool, each with a private `per_thread`-element
 /// slice of `workspace`. Slots take the next task from a shared counter (dynamic scheduling:
-/// on a shared, noisy machine a static split waits for the slowest core), and each call gets
-/// a hint of the task its slot will probably run next (`task + slots`, to prefetch its data;
-/// only a hint). Which slot runs a task never changes what the task computes, so results do
-/// not depend on the thread count or the schedule.
-pub(crate) fn run_tasks(
-    workspace: &mut [f32],
-    per_thread: usize,
-    tasks: usize,
-    task: impl Fn(usize, Option<usize>, &mut [f32]) + Sync + Send,
-) {
+/// on a shared, noisy machine a static split waits for the slowest core). Which slot runs a
+/// task never changes what the task computes, so results do not depend on the thread count
+/// or the schedule.
+pub(crate) fn run_tasks(workspace: &mut [f32], per_thread: usize, tasks: usize, task: impl Fn(usize, &mut [f32]) + Sync + Send) {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let nslots = slots(workspace.len(), per_thread, tasks);
@@ -319,8 +313,7 @@ pub(crate) fn run_tasks(
             if t >= tasks {
                 break;
             }
-            let next = t + nslots;
-            task(t, (next < tasks).then_some(next), ws);
+            task(t, ws);
         }
     };
     if nslots == 1 {

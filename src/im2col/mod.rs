@@ -220,7 +220,7 @@ impl Plan for Im2colPlan {
         let out = SharedMut(output.as_mut_ptr());
         let chw = p.c * p.h * p.w;
         let cg_len = sh.cg * p.h * p.w;
-        run_tasks(workspace, per, tasks, |t, _next, ws| {
+        run_tasks(workspace, per, tasks, |t, ws| {
             let (part, rest) = (t % parts, t / parts);
             let (chunk, rest) = (rest % chunks, rest / chunks);
             let (g, n) = (rest % groups, rest / groups);

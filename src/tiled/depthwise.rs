@@ -10,6 +10,11 @@
 //! stride and dilation reads whole contiguous vectors. A register tile is `V` vectors of one output row;
 //! the row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
+//!
+//! No software prefetch: spreading prefetches of the next channel's input over this channel's
+//! rows, or of input rows a few ahead in the copy, each lost 5-15% (2026-11-26, Zen 3, one and
+//! two threads, mobilenetv2_dw_s1/s2) against the hardware prefetcher alone. Nor did a tile of
+//! 7 vectors (7 FMA chains) or filling the plane row by row just ahead of the rows computed.
 
 use crate::backend::{Plan, plan_accessors, run_tasks, validate_run_buffers};
 use crate::epilogue::Epilogue;
@@ -117,13 +122,12 @@ impl Plan for DepthwisePlan {
         let hw = p.h * p.w;
         let out = SharedMut(output.as_mut_ptr());
         let epilogue = Epilogue::new(self.bias.as_deref(), p.params.activation);
-        run_tasks(workspace, per, p.n * p.c, |t, next, ws| {
+        run_tasks(workspace, per, p.n * p.c, |t, ws| {
             let (n, c) = (t / p.c, t % p.c);
             let plane = &mut ws[..self.plane_len()];
             let work = DepthwiseWork {
                 plan: self,
                 x: &input[(n * p.c + c) * hw..][..hw],
-                next_x: next.map(|t| &input[t * hw..][..hw]),
                 channel: c,
                 // SAFETY (arithmetic): image `n`, output channel `c * kg` is inside the output.
                 out: SharedMut(unsafe { out.get().add((n * p.k + c * self.shape.kg) * plane_out) }),
@@ -142,8 +146,6 @@ struct DepthwiseWork<'a> {
     plan: &'a DepthwisePlan,
     /// The input channel, `h x w`.
     x: &'a [f32],
-    /// The input channel this slot probably reads next (a hint): prefetched while this one computes.
-    next_x: Option<&'a [f32]>,
     channel: usize,
     /// Output channel `channel * kg`, pixel 0.
     out: SharedMut,
@@ -173,7 +175,15 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
         assert!((plan.rows.len() - 1) * stride + max_col + ow_n.next_multiple_of(l) <= w.plane.len(), "plane too small");
         assert!(plan.row_index.iter().all(|&i| i < plan.rows.len()));
         let plane_out = oh_n * ow_n;
-        let mut taps = vec![0usize; rs];
+        // Taps on the stack up to 7x7 (a heap allocation per task showed in the profile).
+        let mut taps_stack = [0usize; 49];
+        let mut taps_heap = Vec::new();
+        let taps: &mut [usize] = if rs <= taps_stack.len() {
+            &mut taps_stack[..rs]
+        } else {
+            taps_heap.resize(rs, 0);
+            &mut taps_heap
+        };
         let sh_stride = p.params.stride[0];
         for j in 0..sh.kg {
             let k = w.channel * sh.kg + j;
@@ -186,27 +196,12 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
                     *v = s.splat(*x);
                 }
             }
-            // Spread a prefetch of the next task's input over this task's output rows
-            // (depthwise layers are memory-bound: this overlaps the next fetch with work).
-            let prefetch = |oh: usize| {
-                if let Some(nx) = w.next_x
-                    && j == 0
-                {
-                    let per_row = nx.len().div_ceil(oh_n).div_ceil(16) * 16;
-                    let end = ((oh + 1) * per_row).min(nx.len());
-                    let mut at = oh * per_row;
-                    while at < end {
-                        s.prefetch(nx.as_ptr().wrapping_add(at));
-                        at += 16;
-                    }
-                }
-            };
             // SAFETY (arithmetic): channel `j`'s output plane is this task's.
             let out_plane = unsafe { w.out.get().add(j * plane_out) };
             if plan.uniform_rows && rs == 9 {
                 // The common case: one 3x3 kernel for every row, each row's taps those of row
                 // 0 moved down by `oh * sh` rows.
-                fill_taps(plan, 0, stride, &mut taps);
+                fill_taps(plan, 0, stride, taps);
                 let k9 = Taps9 {
                     taps: [taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]],
                     w: w9,
@@ -214,7 +209,6 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
                     epi: &w.epilogue,
                 };
                 for oh in 0..oh_n {
-                    prefetch(oh);
                     // SAFETY: every tap is a kept row plus a column offset, and a vector
                     // starting before the row's end ends within its width rounded up to a
                     // vector (asserted above); stores stay inside output row `oh`.
@@ -222,13 +216,12 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
                 }
             } else {
                 for oh in 0..oh_n {
-                    prefetch(oh);
-                    fill_taps(plan, oh, stride, &mut taps);
+                    fill_taps(plan, oh, stride, taps);
                     // SAFETY: as above.
                     unsafe {
                         output_row::<S, V, _>(
                             s,
-                            &TapsAny { taps: &taps, w: taps_w, bias, epi: &w.epilogue },
+                            &TapsAny { taps, w: taps_w, bias, epi: &w.epilogue },
                             w.plane.as_ptr(),
                             out_plane.add(oh * ow_n),
                             ow_n,

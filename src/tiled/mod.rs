@@ -174,7 +174,7 @@ impl Plan for DensePlan {
         let chw = p.c * p.h * p.w;
         let cg_len = sh.cg * p.h * p.w;
         let epilogue = Epilogue::new(self.weights_bias(), p.params.activation);
-        run_tasks(workspace, per, tasks, |t, _next, ws| {
+        run_tasks(workspace, per, tasks, |t, ws| {
             let (part, rest) = (t % parts, t / parts);
             let (band, rest) = (rest % bands, rest / bands);
             let (g, n) = (rest % groups, rest / groups);

@@ -317,7 +317,7 @@ impl Plan for WinogradPlan {
         let out = SharedMut(output.as_mut_ptr());
         let plane = sh.oh * sh.ow;
         let (chw, cg_len) = (p.c * p.h * p.w, sh.cg * p.h * p.w);
-        run_tasks(workspace, per, base * parts, |t, _next, ws| {
+        run_tasks(workspace, per, base * parts, |t, ws| {
             let (part, rest) = (t % parts, t / parts);
             let (chunk, rest) = (rest % chunks, rest / chunks);
             let (g, n) = (rest % groups, rest / groups);
