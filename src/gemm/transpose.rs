@@ -11,10 +11,8 @@
 //! nothing and the caller's scalar transpose runs.
 
 use super::kernel::gemm_dispatch;
+use crate::simd::transpose::{MAX_LANES, transpose};
 use crate::simd::{Simd, Tier, WithSimd};
-
-/// Widest vector of any tier (avx512), the size of the transpose's register array.
-const MAX_LANES: usize = 16;
 
 /// Appends the `panels` full micro-panels of KC block `pc .. pc + kcb` of row-major `a`
 /// (leading dimension `lda`, panel `p` = rows `p * mr ..`) to `out`, if `tier`'s micro-kernel
@@ -97,68 +95,5 @@ impl<const MR: usize, const NV: usize> WithSimd for PackPanels<'_, MR, NV> {
             out.set_len(start + len);
         }
         true
-    }
-}
-
-/// Transposes the `LANES x LANES` matrix in `v[.. LANES]` (row `i` in `v[i]`): after
-/// `log2(LANES)` rounds of pairing `v[i]` with `v[i + LANES / 2]`, vector `j` holds column `j`.
-#[inline(always)]
-fn transpose<S: Simd>(s: S, mut v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
-    let l = S::LANES;
-    let mut width = 1;
-    while width < l {
-        let mut next = [s.zero(); MAX_LANES];
-        for i in 0..l / 2 {
-            let (lo, hi) = s.interleave(v[i], v[i + l / 2]);
-            next[2 * i] = lo;
-            next[2 * i + 1] = hi;
-        }
-        v = next;
-        width *= 2;
-    }
-    v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::simd::run_scalar;
-
-    struct Transposed;
-    impl WithSimd for Transposed {
-        type Output = bool;
-        fn with_simd<S: Simd>(self, s: S) -> bool {
-            let l = S::LANES;
-            let m: Vec<f32> = (0..l * l).map(|i| i as f32).collect();
-            let mut v = [s.zero(); MAX_LANES];
-            for (i, slot) in v.iter_mut().enumerate().take(l) {
-                *slot = s.load_slice(&m[i * l..][..l]);
-            }
-            let t = transpose(s, v);
-            (0..l).all(|j| {
-                let mut col = vec![0.0; l];
-                s.store_slice(t[j], &mut col);
-                (0..l).all(|i| col[i] == m[i * l + j])
-            })
-        }
-    }
-
-    #[test]
-    fn interleave_rounds_transpose() {
-        assert!(run_scalar(Transposed));
-        assert!(crate::simd::run_portable(Transposed));
-        #[cfg(feature = "testing")]
-        {
-            assert!(Transposed.with_simd(crate::simd::Emulated::<8>));
-            assert!(Transposed.with_simd(crate::simd::Emulated::<16>));
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(t) = crate::simd::x86_64::Avx2::new() {
-            assert!(crate::simd::x86_64::run_avx2(t, Transposed));
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(t) = crate::simd::x86_64::Avx512::new() {
-            assert!(crate::simd::x86_64::run_avx512(t, Transposed));
-        }
     }
 }

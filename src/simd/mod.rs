@@ -36,6 +36,7 @@ use crate::isa::Isa;
 mod portable;
 pub(crate) mod rows;
 mod scalar;
+pub(crate) mod transpose;
 pub use portable::Portable;
 pub use scalar::Scalar;
 
