@@ -402,7 +402,11 @@ unsafe fn row_tile<S: Simd, const V: usize>(
             *a = s.fma(w0, unsafe { s.load(src.add(taps[t] + v * l)) }, *a);
         }
     }
-    let acc: [S::V; V] = std::array::from_fn(|v| s.add(even[v], odd[v]));
+    // A loop, not `std::array::from_fn`, whose closure would compile outside the tier.
+    let mut acc = even;
+    for (a, o) in acc.iter_mut().zip(&odd) {
+        *a = s.add(*a, *o);
+    }
     // SAFETY: `out .. out + n` is writable (the caller's contract).
     unsafe { store_row::<S, V>(s, &acc, bias, epi, out, n) }
 }
