@@ -62,11 +62,14 @@ fn tier_entry_points_use_their_vector_width() {
     // Nor anywhere else: an intrinsic compiled as a function of its own means a closure (from
     // `std::array::from_fn`, `Option::map`, ..) took vector code outside its tier's entry point,
     // where every operation becomes a call (it cost 6% of a layer once). CPU detection's
-    // `xgetbv` / `cpuid` are the legitimate exceptions.
+    // `xgetbv` / `cpuid` are the legitimate exceptions, and one measured one below.
     let outlined: Vec<&str> = asm
         .lines()
         .filter(|l| !l.starts_with([' ', '\t', '.']) && l.ends_with(':') && l.contains("core_arch"))
         .filter(|l| !l.contains("xgetbv") && !l.contains("cpuid"))
+        // The GEMM column path's B broadcasts (`kernel.rs`, `column_panel`): measured faster
+        // out of line, a known exception.
+        .filter(|l| !l.contains("mm256_broadcast_ss") && !l.contains("mm512_set1_ps"))
         .collect();
     println!("avx512 entries: {} with {zmm_fma} zmm FMAs; avx2 entries: {} with {ymm_fma} ymm FMAs", avx512.len(), avx2.len());
     assert!(zmm_fma >= 100, "avx512 instantiations emit only {zmm_fma} zmm FMAs");

@@ -208,13 +208,12 @@ unsafe fn column_panel<S: Simd, const MR: usize, const NC: usize>(s: S, g: &Bloc
         let ap: [*const f32; MAX_P] = std::array::from_fn(|p| g.a[(p0 + p.min(np - 1)) * panel_len..].as_ptr());
         let mut acc = [[[s.zero(); MAX_MV]; NC]; MAX_P];
         for k in 0..g.kc {
-            // A loop, not `std::array::from_fn`: its closure compiles outside the tier's entry
-            // point, and the broadcast became a function call per element.
-            let mut bv = [s.zero(); NC];
-            for (j, slot) in bv.iter_mut().enumerate() {
-                // SAFETY: row `k < kc` of the B panel has `NC` readable floats.
-                *slot = unsafe { s.broadcast(b.add(k * g.ldb + j)) };
-            }
+            // `from_fn` compiles the broadcast out of line (a call per step), yet the inline
+            // forms (a loop filling `bv`, or a broadcast per FMA) ran resnext_g32_3x3's
+            // Winograd 15-25% slower (2026-11-26, Zen 3; cause not found: see the closing note).
+            // tests/disassembly.rs allows exactly these out-of-line broadcasts.
+            // SAFETY: row `k < kc` of the B panel has `NC` readable floats.
+            let bv: [S::V; NC] = std::array::from_fn(|j| unsafe { s.broadcast(b.add(k * g.ldb + j)) });
             for (cols, a) in acc.iter_mut().zip(&ap).take(pp) {
                 for v in 0..mv {
                     // SAFETY: reduction step `k` of a panel is `MR` floats at `k * MR`; the
