@@ -16,6 +16,9 @@ fn problems() -> Vec<ConvProblem> {
     v.push(ConvProblem::new(1, 6, 30, 9, 12, 5, 3).with_groups(3).with_dilation([2, 3]).with_padding([4, 1, 3, 0]));
     // Winograd splits its 25 rows of 11 tiles into 3 chunks on one thread, 4 on two.
     v.push(ConvProblem::new(1, 8, 100, 44, 8, 3, 3).with_padding([1; 4]).with_bias(true));
+    // Tiled cuts its 20 output rows (at most 12 per band fit half of L2) into bands of
+    // 10 + 10 rows, or 6 + 7 + 7 on three threads.
+    v.push(ConvProblem::new(1, 256, 20, 16, 16, 3, 3).with_padding([1; 4]));
     v
 }
 
@@ -28,7 +31,7 @@ fn bits(v: &[f32]) -> Vec<u32> {
 }
 
 #[test]
-fn every_backend_is_bitwise_identical_for_1_2_and_7_threads() {
+fn every_backend_is_bitwise_identical_for_1_2_3_and_7_threads() {
     for p in problems() {
         let d = Data::new(&p, DataKind::Random, 3);
         for b in backends() {
@@ -38,7 +41,7 @@ fn every_backend_is_bitwise_identical_for_1_2_and_7_threads() {
             for tier in convkit::testing::test_tiers() {
                 let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
                 let one = in_pool(1, || plan.run_alloc(&d.input).unwrap());
-                for threads in [2, 7] {
+                for threads in [2, 3, 7] {
                     let many = in_pool(threads, || plan.run_alloc(&d.input).unwrap());
                     assert!(
                         bits(&one) == bits(&many),

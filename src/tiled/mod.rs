@@ -18,7 +18,10 @@ mod depthwise;
 mod direct;
 mod pack;
 
-use crate::backend::{Backend, Plan, PlanOptions, channel_parts, plan_accessors, run_tasks, validate_plan_inputs, validate_run_buffers};
+use crate::backend::{
+    Backend, Plan, PlanOptions, band_count, band_range, channel_parts, plan_accessors, run_tasks, validate_plan_inputs,
+    validate_run_buffers,
+};
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
@@ -165,7 +168,7 @@ impl Plan for DensePlan {
         let sh = &self.shape;
         let groups = p.params.groups;
         let plane = sh.oh * sh.ow;
-        let bands = sh.oh.div_ceil(self.band_rows);
+        let bands = band_count(sh.oh, self.band_rows, p.n * groups);
         let base = p.n * groups * bands;
         let blocks = self.weights.blocks;
         let (parts, per_part) = channel_parts(base, blocks, 1);
@@ -178,8 +181,7 @@ impl Plan for DensePlan {
             let (part, rest) = (t % parts, t / parts);
             let (band, rest) = (rest % bands, rest / bands);
             let (g, n) = (rest % groups, rest / groups);
-            let oh0 = band * self.band_rows;
-            let oh1 = (oh0 + self.band_rows).min(sh.oh);
+            let (oh0, oh1) = band_range(band, bands, sh.oh);
             let x_group = &input[n * chw + g * cg_len..][..cg_len];
             let (band, acc) = ws.split_at_mut(self.band_len());
             let (input, oh_base) = match &self.source {
