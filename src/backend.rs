@@ -238,10 +238,10 @@ pub(crate) fn band_count(rows: usize, max_rows: usize, others: usize) -> usize {
     let fewest = rows.div_ceil(max_rows.max(1)).max(1);
     let threads = rayon::current_num_threads().max(1);
     let tasks = others.max(1).saturating_mul(fewest);
-    if fewest == 1 || tasks % threads == 0 || tasks >= 4 * threads {
+    if fewest == 1 || tasks.is_multiple_of(threads) || tasks >= 4 * threads {
         return fewest;
     }
-    (fewest..=rows.min(2 * fewest)).find(|b| others.max(1).saturating_mul(*b) % threads == 0).unwrap_or(fewest)
+    (fewest..=rows.min(2 * fewest)).find(|b| others.max(1).saturating_mul(*b).is_multiple_of(threads)).unwrap_or(fewest)
 }
 
 /// Rows `start .. end` of band `i` of `bands` over `rows` rows (see [`band_count`]).
