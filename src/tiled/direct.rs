@@ -18,6 +18,9 @@
 //! | portable | 6 x 8 | 12 x 4 |
 //! | avx2 | 6 x 16 | 12 x 8 |
 //! | avx512 | 14 x 32 | 28 x 16 |
+//!
+//! A task's last pixels, when at most about a third of a tile (`PT`: 2 of 6, 4 of 12, 5 of 14,
+//! 9 of 28) remain, run as a `PT`-pixel tile instead of a mostly idle full one.
 
 use crate::epilogue::Epilogue;
 use crate::gemm::SharedMut;
@@ -43,15 +46,15 @@ pub(crate) enum TileKind {
 macro_rules! dense_dispatch {
     ($tier:expr, $kind:expr, $op:ident ( $($arg:expr),* )) => {
         match $kind {
-            TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2; portable: 6, 2; avx2: 6, 2; avx512: 14, 2>($($arg),*)),
-            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1; portable: 12, 1; avx2: 12, 1; avx512: 28, 1>($($arg),*)),
+            TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2, 2; portable: 6, 2, 2; avx2: 6, 2, 2; avx512: 14, 2, 5>($($arg),*)),
+            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1, 4; portable: 12, 1, 4; avx2: 12, 1, 4; avx512: 28, 1, 9>($($arg),*)),
         }
     };
 }
 
-struct ShapeOf<const P: usize, const KV: usize>();
+struct ShapeOf<const P: usize, const KV: usize, const PT: usize>();
 
-impl<const P: usize, const KV: usize> WithSimd for ShapeOf<P, KV> {
+impl<const P: usize, const KV: usize, const PT: usize> WithSimd for ShapeOf<P, KV, PT> {
     type Output = (usize, usize);
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) -> (usize, usize) {
@@ -137,15 +140,18 @@ pub(crate) unsafe fn run_dense(tier: Tier, kind: TileKind, work: DenseWork<'_>) 
     dense_dispatch!(tier, kind, DenseOp(work))
 }
 
-struct DenseOp<'a, const P: usize, const KV: usize>(DenseWork<'a>);
+/// The dense tiles of one task: `P x KV * LANES` tiles, and a narrower `PT`-pixel tile for a
+/// task's last pixels when at most `PT` remain.
+struct DenseOp<'a, const P: usize, const KV: usize, const PT: usize>(DenseWork<'a>);
 
-impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
+impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, P, KV, PT> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
         let mut w = self.0;
         let kb = KV * S::LANES;
+        assert!(PT <= P && PT > 0);
         assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1 && w.weights.bias.len() >= w.weights.blocks * kb);
         let input = std::mem::replace(&mut w.input, DenseInput::Direct(&[]));
         let x: &[f32] = match input {
@@ -217,12 +223,15 @@ impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
                         // in L1 for the task's other tiles): only that tile prefetches them.
                         // Prefetching in every tile cost 3-7% (2026-11-26, Zen 3: res3_3x3
                         // +6.7%, vgg16 +5.6%, res5 +3.2% with first-tile-only).
+                        // A task's last 1 ..= PT pixels take the PT-pixel tile: on a 7x7 image
+                        // (resnet50_res5_3x3, 8 x 6 + 1 pixels) a full tile for the last pixel
+                        // cost 1/9 of the time (2026-11-26, Zen 3: res5 +3%, res3_3x3 +2%).
                         macro_rules! run_tile {
-                            ($prefetch:expr) => {
-                                dense_tile::<S, P, KV, $prefetch>(
+                            ($p:expr, $offs:expr, $prefetch:expr) => {
+                                dense_tile::<S, $p, KV, $prefetch>(
                                     s,
                                     x.as_ptr(),
-                                    &offs,
+                                    $offs,
                                     &w.taps[t0..t1],
                                     wblk.as_ptr().add(t0 * kb),
                                     (!first).then_some(slot as *const f32),
@@ -230,7 +239,15 @@ impl<const P: usize, const KV: usize> WithSimd for DenseOp<'_, P, KV> {
                                 )
                             };
                         }
-                        if tile == 0 { run_tile!(true) } else { run_tile!(false) }
+                        if pvalid <= PT && PT < P {
+                            let mut tail = [0usize; PT];
+                            tail.copy_from_slice(&offs[..PT]);
+                            if tile == 0 { run_tile!(PT, &tail, true) } else { run_tile!(PT, &tail, false) }
+                        } else if tile == 0 {
+                            run_tile!(P, &offs, true)
+                        } else {
+                            run_tile!(P, &offs, false)
+                        }
                     }
                     q += pvalid;
                     tile += 1;
