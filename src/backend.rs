@@ -225,8 +225,9 @@ pub(crate) fn channel_parts(base: usize, channels: usize, align: usize) -> (usiz
     (channels.div_ceil(per), per)
 }
 
-/// How many bands to cut `rows` output rows into, each at most `max_rows` (what the
-/// workspace holds), when `others` independent tasks (images x groups) run beside each band:
+/// How many bands to cut `rows` rows (output rows, or pixel panels) into, each at most
+/// `max_rows` (what the workspace holds), when `others` independent tasks (images x groups)
+/// run beside each band:
 /// the fewest bands, unless their task count would split unevenly over the pool's threads
 /// while there are few tasks per thread; then the next count that splits evenly (at most
 /// twice as many bands). Band `i` covers rows `i * rows / bands .. (i + 1) * rows / bands`

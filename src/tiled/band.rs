@@ -93,18 +93,21 @@ impl Columns {
                 }
             }
             let mut q = qa;
-            while q + l <= qb {
-                // SAFETY: inputs `2q - pl .. 2(q + l) - pl <= w` lie in `src` (q + l <= qb);
-                // outputs `i * wq + q .. + l <= (i + 1) * wq` lie in `row`.
+            while q < qb && qb - qa >= l {
+                // The last vector ends at `qb`, overlapping its predecessor (column by column,
+                // the remainder cost as much as the vectors: 3-5% of resnet50_res3_3x3_s2).
+                let at = q.min(qb - l);
+                // SAFETY: inputs `2at - pl .. 2(at + l) - pl <= w` lie in `src` (qa <= at,
+                // at + l <= qb); outputs `i * wq + at .. + l <= (i + 1) * wq` lie in `row`.
                 unsafe {
-                    let p = src.as_ptr().add(2 * q - pl);
+                    let p = src.as_ptr().add(2 * at - pl);
                     let (even, odd) = s.deinterleave(s.load(p), s.load(p.add(l)));
-                    s.store(row.as_mut_ptr().add(q), even);
+                    s.store(row.as_mut_ptr().add(at), even);
                     if self.bases.len() == 2 {
-                        s.store(row.as_mut_ptr().add(wq + q), odd);
+                        s.store(row.as_mut_ptr().add(wq + at), odd);
                     }
                 }
-                q += l;
+                q = at + l;
             }
             q0 = q;
         }
