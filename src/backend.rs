@@ -164,9 +164,9 @@ impl PlanOptions {
         self.auto.as_ref()
     }
 
-    /// Make `winograd` plans use this variant instead of the one
-    /// [`WinogradTile::choose`](crate::winograd::WinogradTile::choose) picks (ignored by the
-    /// other backends). F(4x4) is the more accurate; F(6x6) does fewer multiplies.
+    /// Make `winograd` plans use this variant instead of the default
+    /// [`WinogradTile::F4x4`](crate::winograd::WinogradTile::F4x4) (ignored by the other
+    /// backends). F(4x4) is the more accurate; F(6x6) does fewer multiplies.
     ///
     /// ```
     /// use convkit::{PlanOptions, winograd::WinogradTile};

@@ -31,13 +31,16 @@ fn every_tier_matches_the_reference_on_every_edge() {
     for tier in test_tiers() {
         let (mr, nr) = tile(&tier.options).unwrap();
         let bl = blocking_for(&tier.options).unwrap();
-        let (ms, ns, ks) = (sizes(mr, bl.mc.min(300)), sizes(nr, 70), sizes(8, bl.kc));
+        // n up to 8 panels reads A in place, past that A is packed: both paths, every edge.
+        let (ms, ns, ks) = (sizes(mr, bl.mc.min(300)), sizes(nr, 9 * nr), sizes(8, bl.kc));
         for &m in &ms {
             for &n in &ns {
                 for &k in &ks {
                     // Integer data: every sum is exact, so all tiers agree bit for bit.
-                    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 + 3) % 7) as f32 - 3.0).collect();
-                    let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 + 1) % 5) as f32 - 2.0).collect();
+                    // (Until 2026-11-26 these were `(7i + 3) % 7` and `(5i + 1) % 5`: constant
+                    // matrices, under which a mixed-up row or column went unnoticed.)
+                    let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 + 3) % 11) as f32 - 5.0).collect();
+                    let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 + 1) % 13) as f32 - 6.0).collect();
                     let mut c = vec![f32::NAN; m * n];
                     sgemm_with(&tier.options, m, n, k, &a, &b, &mut c).unwrap();
                     assert_eq!(c, reference(m, n, k, &a, &b), "tier {} m {m} n {n} k {k}", tier.name);
@@ -84,13 +87,15 @@ fn column_path_matches_the_tile_path_bit_for_bit() {
     for tier in test_tiers() {
         let (mr, nr) = tile(&tier.options).unwrap();
         let bl = blocking_for(&tier.options).unwrap();
-        // Past one KC block (accumulate into C) and past one column-path group of panels.
-        let (m, k, wide) = (9 * mr + 1, bl.kc + 5, 2 * nr);
+        // Past one KC block (accumulate into C) and past one column-path group of panels;
+        // more than 8 panels, so A is packed and a ragged last panel takes the column path
+        // (with 1, 2 or 17 columns, A is read in place, by the tile path).
+        let (m, k, wide) = (9 * mr + 1, bl.kc + 5, 10 * nr);
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * wide).map(|i| (i as f32 * 0.11).cos()).collect();
         let mut full = vec![0.0f32; m * wide];
         sgemm_with(&tier.options, m, wide, k, &a, &b, &mut full).unwrap();
-        for n in [nr + 1, nr + 2, 1, 2] {
+        for n in [9 * nr + 1, 9 * nr + 2, nr + 1, nr + 2, 1, 2] {
             let bn: Vec<f32> = (0..k).flat_map(|p| b[p * wide..][..n].to_vec()).collect();
             let mut c = vec![0.0f32; m * n];
             sgemm_with(&tier.options, m, n, k, &a, &bn, &mut c).unwrap();

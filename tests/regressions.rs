@@ -179,3 +179,11 @@ fn im2col_segment_inside_left_padding() {
     let p: ConvProblem = "mb3g1ic11ih4iw4oc11kh3kw4sh1sw1pt3pl6pb0pr0dh3dw3".parse().unwrap();
     all_backends_agree(p);
 }
+
+/// 1x1 layers over more than 1024 pixels: im2col copies the input in packed-panel order (its
+/// chunk rows would be a page apart), with a ragged last panel and chunk; two images, groups.
+#[test]
+fn one_by_one_over_large_images_in_packed_panels() {
+    all_backends_agree(ConvProblem::new(2, 20, 41, 39, 13, 1, 1).with_bias(true).with_activation(Activation::Relu));
+    all_backends_agree(ConvProblem::new(1, 8, 33, 35, 8, 1, 1).with_groups(2));
+}

@@ -14,6 +14,9 @@
 //! The epilogue (bias, activation) runs on the accumulators of the last KC block before the
 //! store, so the output is written once, finished.
 //!
+//! [`sgemm`](crate::gemm::sgemm) with few column panels runs the same micro-kernel over A's
+//! rows in place (`ROWS`: a per-row offset instead of the packed panel's stride).
+//!
 //! A ragged last column panel of one or two columns (49 pixels or Winograd tiles: 3 panels
 //! of 16 and 1) takes a column path with the operands' roles turned (vectors down the A
 //! panel's MR rows, B broadcast), which computes every output by the same FMA chain and so
@@ -64,8 +67,12 @@ pub(crate) fn kernel_name(tier: Tier) -> String {
 /// have NR readable lanes per row (the blocks are padded), lanes past `n` are ignored.
 #[derive(Clone, Copy)]
 pub(crate) struct BlockArgs<'a> {
-    /// Packed A micro-panels (`m.div_ceil(MR)` panels of `kc * MR`).
+    /// Packed A micro-panels (`m.div_ceil(MR)` panels of `kc * MR`), or with `lda`, a
+    /// row-major block: row `i` is `kc` floats at `i * lda`.
     pub a: &'a [f32],
+    /// `None`: `a` is packed. `Some(lda)`: `a` is row-major, read in place (only
+    /// [`gemm_block`] takes it; the backends' plans always pack).
+    pub lda: Option<usize>,
     /// The B block.
     pub b: &'a [f32],
     pub ldb: usize,
@@ -102,7 +109,12 @@ impl<const MR: usize, const NV: usize> WithSimd for GemmBlock<'_, MR, NV> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
         // SAFETY: forwarded from `gemm_block`'s contract.
-        unsafe { macro_kernel::<S, MR, NV>(s, &self.0) }
+        unsafe {
+            match self.0.lda {
+                None => macro_kernel::<S, MR, NV>(s, &self.0),
+                Some(lda) => macro_kernel_rows::<S, MR, NV>(s, &self.0, lda),
+            }
+        }
     }
 }
 
@@ -114,7 +126,7 @@ impl<const MR: usize, const NV: usize> WithSimd for GemmBlock<'_, MR, NV> {
 pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: S, g: &BlockArgs<'_>) {
     let nr = NV * S::LANES;
     let panels = g.n.div_ceil(nr);
-    assert!(g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
+    assert!(g.lda.is_none() && g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
     assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
     // The column path reads A past the last panel by up to a vector minus MR floats
     // (PackedA's slack); blocks without those floats take the tile path.
@@ -147,10 +159,11 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
             // computing NV vectors for it.
             macro_rules! tile {
                 ($nv:expr) => {
-                    micro_kernel::<S, MR, $nv>(
+                    micro_kernel::<S, MR, $nv, false>(
                         s,
                         g.kc,
                         ap,
+                        0,
                         bp,
                         g.ldb,
                         g.c.add(ir * g.ldc + jr),
@@ -168,6 +181,57 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
             // rows of NR floats at stride `ldb` (the asserts above); C rows `ir .. ir + mb`,
             // columns `jr .. jr + nb` lie inside the `m x n` tile the caller guarantees
             // exclusive and valid.
+            unsafe { if NV > 1 && nb <= S::LANES { tile!(1) } else { tile!(NV) } };
+            ir += MR;
+        }
+        jr += nr;
+    }
+}
+
+/// [`macro_kernel`] over a row-major A block read in place (`lda`): for [`sgemm`] calls with
+/// so few column panels that packing A would cost more than it saves (the column path needs
+/// packed panels, so ragged columns take the tile path here).
+///
+/// [`sgemm`]: crate::gemm::sgemm
+///
+/// # Safety
+/// As [`gemm_block`].
+#[inline(always)]
+unsafe fn macro_kernel_rows<S: Simd, const MR: usize, const NV: usize>(s: S, g: &BlockArgs<'_>, lda: usize) {
+    let nr = NV * S::LANES;
+    let panels = g.n.div_ceil(nr);
+    assert!(g.m == 0 || g.kc == 0 || (lda >= g.kc && g.a.len() >= (g.m - 1) * lda + g.kc), "row-major A too short");
+    assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
+    let mut jr = 0;
+    while jr < g.n {
+        let nb = nr.min(g.n - jr);
+        let bp = g.b[(jr / nr) * g.b_panel_stride..].as_ptr();
+        let mut ir = 0;
+        while ir < g.m {
+            let mb = MR.min(g.m - ir);
+            let ap = g.a[ir * lda..].as_ptr();
+            macro_rules! tile {
+                ($nv:expr) => {
+                    micro_kernel::<S, MR, $nv, true>(
+                        s,
+                        g.kc,
+                        ap,
+                        lda,
+                        bp,
+                        g.ldb,
+                        g.c.add(ir * g.ldc + jr),
+                        g.ldc,
+                        mb,
+                        nb,
+                        g.first,
+                        g.last,
+                        &g.epilogue,
+                        g.row0 + ir,
+                    )
+                };
+            }
+            // SAFETY: rows `ir .. ir + mb` of A hold `kc` floats each at stride `lda` (the
+            // assert above); B and C as in `macro_kernel`.
             unsafe { if NV > 1 && nb <= S::LANES { tile!(1) } else { tile!(NV) } };
             ir += MR;
         }
@@ -260,17 +324,21 @@ unsafe fn column_panel<S: Simd, const MR: usize, const NC: usize>(s: S, g: &Bloc
     }
 }
 
-/// `C[mb x nb] (+)= A-panel (kc x MR) * B-panel (kc x NV*LANES)`, epilogue if `last`.
+/// `C[mb x nb] (+)= A-panel (kc x MR) * B-panel (kc x NV*LANES)`, epilogue if `last`. With
+/// `ROWS`, A is instead `mb` row-major rows of `kc` floats at stride `lda` (rows past `mb`
+/// repeat the last one: computed, never stored).
 ///
 /// # Safety
-/// `a` holds `kc * MR` floats; `b` has `kc` rows of `NV * LANES` readable floats at stride
-/// `ldb`; `c` is valid for `mb <= MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
+/// `a` holds `kc * MR` floats (or with `ROWS`, `mb >= 1` rows of `kc` at stride `lda`); `b`
+/// has `kc` rows of `NV * LANES` readable floats at stride `ldb`; `c` is valid for
+/// `mb <= MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
+pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, const ROWS: bool>(
     s: S,
     kc: usize,
     a: *const f32,
+    lda: usize,
     b: *const f32,
     ldb: usize,
     c: *mut f32,
@@ -291,6 +359,13 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
         s.prefetch(row.wrapping_add(nb - 1));
     }
     let mut acc = [[s.zero(); NV]; MR];
+    // Where row `i` of a reduction step is, from the step's A pointer: the packed panel's
+    // `i`, or row `min(i, mb - 1)` of the row-major block.
+    let mut a_off = [0usize; MR];
+    for (i, off) in a_off.iter_mut().enumerate() {
+        *off = if ROWS { i.min(mb.max(1) - 1) * lda } else { i };
+    }
+    let a_step = if ROWS { 1 } else { MR };
     let (mut ap, mut bp) = (a, b);
     for _ in 0..kc {
         let mut bv = [s.zero(); NV];
@@ -299,15 +374,16 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize>(
             *slot = unsafe { s.load(bp.add(v * l)) };
         }
         for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: `i < MR` floats of this A panel row are in bounds.
-            let av = unsafe { s.broadcast(ap.add(i)) };
+            // SAFETY: this step's float of row `i` is in bounds (packed: `i < MR` of the
+            // panel row; row-major: a row `< mb`, column `< kc`).
+            let av = unsafe { s.broadcast(ap.add(a_off[i])) };
             for (v, x) in row.iter_mut().enumerate() {
                 *x = s.fma(av, bv[v], *x);
             }
         }
         // Wrapping: after the last row the pointers may point past their buffers (B rows are
         // `ldb` apart); they are only dereferenced for rows `< kc`. (Found by Miri.)
-        ap = ap.wrapping_add(MR);
+        ap = ap.wrapping_add(a_step);
         bp = bp.wrapping_add(ldb);
     }
     // SAFETY: rows `< mb` and columns `< nb` of C are valid by the caller's contract.

@@ -1,8 +1,9 @@
-//! convkit's own single-precision GEMM: BLIS loop order and cache blocking ([`blocking`]),
+//! convkit's own single-precision GEMM: BLIS loop order and cache blocking ([`blocking`](mod@blocking)),
 //! operands packed into micro-panel order ([`pack`]), and one micro-kernel written over the
 //! `simd` vector trait and instantiated per tier (`kernel`). The `im2col` and `winograd`
 //! backends drive the same macro-kernel with their own packed operands; [`sgemm`] exposes it
-//! for plain row-major matrices (benchmarks, and users who want a GEMM).
+//! for plain row-major matrices (benchmarks, and users who want a GEMM), reading A in place
+//! instead of packing it when B has only a few column panels.
 
 pub mod blocking;
 pub(crate) mod kernel;
@@ -35,6 +36,12 @@ impl SharedMut {
         self.0
     }
 }
+
+/// Up to this many NR-column panels, [`sgemm`] reads A in place rather than packing it.
+/// Measured (2026-11-26, Zen 3, one thread, interleaved): 240x64x272 +13%, 512x64x512 +9%,
+/// 240x128x272 +7% (4-8 panels); 256^3 +2%, 512^3 even (16-32); 1024^3 -5% (its 4 KiB row
+/// stride aliases the six rows a micro-tile reads).
+const ROW_MAJOR_A_MAX_PANELS: usize = 8;
 
 /// `C = A * B` for row-major `A` (`m x k`), `B` (`k x n`) and `C` (`m x n`), on the active
 /// tier, using the threads of the current rayon pool (split over columns, never the
@@ -73,9 +80,11 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     // (2026-11-26, Zen 3, one thread; im2col was neutral and Winograd res4_3x3 lost 7% with
     // 256 channels as 2 x 128, so they keep plain MC).
     bl.mc = balanced_mc(bl.mc, mr, m);
-    let packed = PackedA::pack_on(tier, a, k, m, k, mr, bl.kc);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
+    // With few column panels each A element is used only a few times: the micro-kernel reads
+    // A in place instead of packing it first.
+    let packed = (n.div_ceil(nr) > ROW_MAJOR_A_MAX_PANELS).then(|| PackedA::pack_on(tier, a, k, m, k, mr, bl.kc));
     let out = SharedMut(c.as_mut_ptr());
     (0..n.div_ceil(nc)).into_par_iter().for_each(|chunk| {
         let jc = chunk * nc;
@@ -89,7 +98,11 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
             while ic < m {
                 let mcb = bl.mc.min(m - ic);
                 let args = BlockArgs {
-                    a: packed.block(pc, ic),
+                    a: match &packed {
+                        Some(p) => p.block(pc, ic),
+                        None => &a[ic * k + pc..],
+                    },
+                    lda: packed.is_none().then_some(k),
                     b: &bbuf,
                     ldb: nr,
                     b_panel_stride: kcb * nr,

@@ -36,6 +36,41 @@ pub(crate) struct Geometry {
     pub direct: bool,
 }
 
+/// The direct case (1x1, stride 1, unpadded: [`Geometry::direct`]) in the GEMM's packed-B
+/// order: reduction rows `pc .. pc + kcb` of output pixels `p0 .. p0 + npix`, panel `j` (pixels
+/// `j * nr ..`) at `dst[j * kcb * nr ..]`, row `kk` of it at `+ kk * nr`; lanes past `npix`
+/// zeroed. A micro-tile then reads one contiguous panel instead of `kcb` rows a chunk apart
+/// (one page each).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn copy_panels<S: Simd>(
+    s: S,
+    g: &Geometry,
+    x: &[f32],
+    p0: usize,
+    npix: usize,
+    nr: usize,
+    pc: usize,
+    kcb: usize,
+    dst: &mut [f32],
+) {
+    debug_assert!(g.direct);
+    // Row by row, each row's panels left to right: a partial last panel's overrun (whole
+    // vectors) lands in its next row, written afterwards.
+    for (kk, tap) in g.taps[pc..pc + kcb].iter().enumerate() {
+        let mut j = 0;
+        while j < npix {
+            let len = nr.min(npix - j);
+            let at = (j / nr) * kcb * nr + kk * nr;
+            copy_over(s, dst, at, x, tap.c_off + p0 + j, len);
+            if len < nr {
+                zero_over(s, dst, at + len, nr - len);
+            }
+            j += nr;
+        }
+    }
+}
+
 /// Lowers reduction rows `pc .. pc + kcb` for output pixels `p0 .. p0 + npix` (flattened
 /// `oh * OW + ow`) of one image and group (`x` holds the group's `C/groups x H x W` input).
 /// Row `kk` goes to `dst[kk * ldb ..][.. lanes]`; lanes `npix .. lanes` are zeroed

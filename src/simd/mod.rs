@@ -2,7 +2,7 @@
 //! kernel once per ISA tier.
 //!
 //! A kernel is written **once**, generic over [`Simd`] with its register tile as const
-//! generics, as a type implementing [`WithSimd`]. [`Tier::dispatch`]-style helpers
+//! generics, as a type implementing [`WithSimd`]. The `dispatch!` macro's helpers
 //! ([`run_scalar`], [`run_portable`], `run_avx2`, `run_avx512`) call it inside a thin
 //! `#[target_feature]` entry point, so the trait's `#[inline(always)]` operations inline into
 //! code compiled for that ISA and the hot loop holds no calls. The x86 tiers are reachable only

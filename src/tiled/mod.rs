@@ -1,12 +1,12 @@
 //! The `tiled` backend: register- and cache-tiled direct convolution, convkit's flagship.
 //!
-//! * Dense and grouped layers ([`direct`]): weights packed at plan time into blocks of
-//!   output channels of the vector width ([`pack`]); each register tile is `P` output pixels
+//! * Dense and grouped layers (`direct`): weights packed at plan time into blocks of
+//!   output channels of the vector width (`pack`); each register tile is `P` output pixels
 //!   by one or two vectors of output channels, accumulated over every tap `(c, r, s)` with the
 //!   input broadcast. Padding is removed before the kernels run: each task copies the padded
-//!   input rows it needs into a zero-bordered band ([`band`]); unpadded layers read the input
+//!   input rows it needs into a zero-bordered band (`band`); unpadded layers read the input
 //!   in place. Tiles may span output rows, so small images waste nothing.
-//! * Depthwise layers (`groups == C`, any depth multiplier) ([`depthwise`]): vectors run
+//! * Depthwise layers (`groups == C`, any depth multiplier) (`depthwise`): vectors run
 //!   along output rows instead, over a zero-padded (and, for stride 2, phase-split) plane.
 //!
 //! Input and output stay NCHW; every layout change happens inside `run`. Tasks are (image,

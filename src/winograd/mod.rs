@@ -449,6 +449,7 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
                 let mcb = bl.mc.min(w.m1 - ic);
                 let args = BlockArgs {
                     a: a.block(pc, ic),
+                    lda: None,
                     b: &vx[pc * v_c..],
                     ldb: v_c,
                     b_panel_stride: NV * l,
