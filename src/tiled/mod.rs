@@ -85,7 +85,7 @@ struct DensePlan {
     col_step: usize,
     /// Output rows per task.
     band_rows: usize,
-    /// Taps per reduction block (packed weights of one block fit in half of L1).
+    /// Taps per reduction block (its packed weights take L1 / (1 + column segments)).
     taps_per_block: usize,
     /// Partial-sum floats per task.
     acc_len: usize,
@@ -134,7 +134,18 @@ impl DensePlan {
         };
         let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
         let rs = p.r * p.s;
-        let taps_per_block = (L1D_BYTES / 2 / (kb * 4) / rs * rs).max(rs);
+        // A reduction block's packed weights share L1 with the input lines its tiles read:
+        // one line run per tap row and column segment (stride-2 bands keep two phases; an
+        // unpadded stride-2 input spreads a tile over twice the columns). So the weights get
+        // L1 / (1 + segments): half for stride 1, a third for stride 2. Measured (2026-11-26,
+        // Zen 3, one thread, interleaved): resnet50_res3_3x3_s2 +4.8% with a third rather
+        // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
+        // third, so stride 1 keeps half.
+        let segments = match &source {
+            Source::Band(b) => b.columns.bases.len(),
+            Source::Input => sw,
+        };
+        let taps_per_block = (L1D_BYTES / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
         let acc_len = direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block);
         DensePlan {
             problem: *p,
