@@ -91,13 +91,14 @@ pub(crate) fn lower_block<S: Simd>(
 ) {
     // Rows are written in order, each left to right, so a vector that runs past its run is
     // overwritten by the next run (or lands in the row's padding lanes, zeroed last).
+    let (oh_start, ow_start) = (p0 / g.ow, p0 % g.ow);
     for (kk, tap) in g.taps[pc..pc + kcb].iter().enumerate() {
         let row0 = kk * ldb;
         if g.direct {
             copy_over(s, dst, row0, x, tap.c_off + p0, npix);
         } else {
-            // Walk the chunk one output row at a time (one division per reduction row).
-            let (mut oh, mut ow0) = (p0 / g.ow, p0 % g.ow);
+            // Walk the chunk one output row at a time.
+            let (mut oh, mut ow0) = (oh_start, ow_start);
             let mut j = 0;
             while j < npix {
                 let len = (npix - j).min(g.ow - ow0);
