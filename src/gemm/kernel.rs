@@ -111,26 +111,36 @@ impl<const MR: usize, const NV: usize> WithSimd for GemmBlock<'_, MR, NV> {
         // SAFETY: forwarded from `gemm_block`'s contract.
         unsafe {
             match self.0.lda {
-                None => macro_kernel::<S, MR, NV>(s, &self.0),
-                Some(lda) => macro_kernel_rows::<S, MR, NV>(s, &self.0, lda),
+                None => macro_kernel::<S, MR, NV, false>(s, &self.0),
+                Some(_) => macro_kernel::<S, MR, NV, true>(s, &self.0),
             }
         }
     }
 }
 
-/// The `jr` / `ir` loops over one block: every MR x NR micro-tile of C.
+/// The `jr` / `ir` loops over one block: every MR x NR micro-tile of C. A is packed, or with
+/// `ROWS` (`g.lda` set, [`sgemm`] with few column panels) row-major and read in place; the
+/// column path needs packed panels, so with `ROWS` ragged columns take the tile path.
+///
+/// [`sgemm`]: crate::gemm::sgemm
 ///
 /// # Safety
 /// As [`gemm_block`].
 #[inline(always)]
-pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: S, g: &BlockArgs<'_>) {
+pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, const ROWS: bool>(s: S, g: &BlockArgs<'_>) {
     let nr = NV * S::LANES;
     let panels = g.n.div_ceil(nr);
-    assert!(g.lda.is_none() && g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
+    let lda = g.lda.unwrap_or(0);
+    assert!(g.lda.is_some() == ROWS, "A layout does not match the instantiation");
+    if ROWS {
+        assert!(g.m == 0 || g.kc == 0 || (lda >= g.kc && g.a.len() >= (g.m - 1) * lda + g.kc), "row-major A too short");
+    } else {
+        assert!(g.a.len() >= g.m.div_ceil(MR) * g.kc * MR, "packed A too short");
+    }
     assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
     // The column path reads A past the last panel by up to a vector minus MR floats
     // (PackedA's slack); blocks without those floats take the tile path.
-    let columns_readable = g.a.len() >= g.m.div_ceil(MR) * g.kc * MR + MR.div_ceil(S::LANES) * S::LANES - MR;
+    let columns_readable = !ROWS && g.a.len() >= g.m.div_ceil(MR) * g.kc * MR + MR.div_ceil(S::LANES) * S::LANES - MR;
     let mut jr = 0;
     while jr < g.n {
         let nb = nr.min(g.n - jr);
@@ -153,66 +163,13 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize>(s: 
         let mut ir = 0;
         while ir < g.m {
             let mb = MR.min(g.m - ir);
-            let ap = g.a[(ir / MR) * g.kc * MR..].as_ptr();
+            let ap = g.a[if ROWS { ir * lda } else { (ir / MR) * g.kc * MR }..].as_ptr();
             // One call site for both tile widths: a ragged last panel of at most one vector
             // (a 7x7 image's 49 pixels, 49 Winograd tiles) runs the one-vector tile instead of
             // computing NV vectors for it.
             macro_rules! tile {
                 ($nv:expr) => {
-                    micro_kernel::<S, MR, $nv, false>(
-                        s,
-                        g.kc,
-                        ap,
-                        0,
-                        bp,
-                        g.ldb,
-                        g.c.add(ir * g.ldc + jr),
-                        g.ldc,
-                        mb,
-                        nb,
-                        g.first,
-                        g.last,
-                        &g.epilogue,
-                        g.row0 + ir,
-                    )
-                };
-            }
-            // SAFETY: the A panel at `ap` holds `kc * MR` floats and the B panel at `bp` has `kc`
-            // rows of NR floats at stride `ldb` (the asserts above); C rows `ir .. ir + mb`,
-            // columns `jr .. jr + nb` lie inside the `m x n` tile the caller guarantees
-            // exclusive and valid.
-            unsafe { if NV > 1 && nb <= S::LANES { tile!(1) } else { tile!(NV) } };
-            ir += MR;
-        }
-        jr += nr;
-    }
-}
-
-/// [`macro_kernel`] over a row-major A block read in place (`lda`): for [`sgemm`] calls with
-/// so few column panels that packing A would cost more than it saves (the column path needs
-/// packed panels, so ragged columns take the tile path here).
-///
-/// [`sgemm`]: crate::gemm::sgemm
-///
-/// # Safety
-/// As [`gemm_block`].
-#[inline(always)]
-unsafe fn macro_kernel_rows<S: Simd, const MR: usize, const NV: usize>(s: S, g: &BlockArgs<'_>, lda: usize) {
-    let nr = NV * S::LANES;
-    let panels = g.n.div_ceil(nr);
-    assert!(g.m == 0 || g.kc == 0 || (lda >= g.kc && g.a.len() >= (g.m - 1) * lda + g.kc), "row-major A too short");
-    assert!(panels == 0 || g.kc == 0 || g.b.len() >= (panels - 1) * g.b_panel_stride + (g.kc - 1) * g.ldb + nr, "B block too short");
-    let mut jr = 0;
-    while jr < g.n {
-        let nb = nr.min(g.n - jr);
-        let bp = g.b[(jr / nr) * g.b_panel_stride..].as_ptr();
-        let mut ir = 0;
-        while ir < g.m {
-            let mb = MR.min(g.m - ir);
-            let ap = g.a[ir * lda..].as_ptr();
-            macro_rules! tile {
-                ($nv:expr) => {
-                    micro_kernel::<S, MR, $nv, true>(
+                    micro_kernel::<S, MR, $nv, ROWS>(
                         s,
                         g.kc,
                         ap,
@@ -230,8 +187,11 @@ unsafe fn macro_kernel_rows<S: Simd, const MR: usize, const NV: usize>(s: S, g: 
                     )
                 };
             }
-            // SAFETY: rows `ir .. ir + mb` of A hold `kc` floats each at stride `lda` (the
-            // assert above); B and C as in `macro_kernel`.
+            // SAFETY: the A panel at `ap` holds `kc * MR` floats (with `ROWS`: rows `ir .. ir +
+            // mb` hold `kc` floats each at stride `lda`) and the B panel at `bp` has `kc`
+            // rows of NR floats at stride `ldb` (the asserts above); C rows `ir .. ir + mb`,
+            // columns `jr .. jr + nb` lie inside the `m x n` tile the caller guarantees
+            // exclusive and valid.
             unsafe { if NV > 1 && nb <= S::LANES { tile!(1) } else { tile!(NV) } };
             ir += MR;
         }

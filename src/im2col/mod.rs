@@ -205,7 +205,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
                 };
                 // SAFETY: this task alone owns output rows `m0 .. m1` x pixels `p0 .. p0 + npix`
                 // of this image and group (tasks partition them), and the block lies inside.
-                unsafe { macro_kernel::<S, MR, NV>(s, &args) };
+                unsafe { macro_kernel::<S, MR, NV, false>(s, &args) };
                 ic += mcb;
             }
             pc += kcb;

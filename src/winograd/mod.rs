@@ -466,7 +466,7 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
                 };
                 // SAFETY: rows `ic .. ic + mcb` x columns `< tiles <= ldv` of this task's own
                 // product buffer.
-                unsafe { macro_kernel::<S, MR, NV>(s, &args) };
+                unsafe { macro_kernel::<S, MR, NV, false>(s, &args) };
                 ic += mcb;
             }
             pc += kcb;
