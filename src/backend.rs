@@ -329,16 +329,33 @@ pub(crate) fn slots(workspace_len: usize, per_thread: usize, tasks: usize) -> us
 /// task never changes what the task computes, so results do not depend on the thread count
 /// or the schedule.
 pub(crate) fn run_tasks(workspace: &mut [f32], per_thread: usize, tasks: usize, task: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    run_tasks_with_init(workspace, per_thread, tasks, |_| {}, task)
+}
+
+/// [`run_tasks`], with `init` run on each slot's workspace once, before the slot's first task
+/// (for state that every task of the run shares, such as zero padding that tasks never write).
+pub(crate) fn run_tasks_with_init(
+    workspace: &mut [f32],
+    per_thread: usize,
+    tasks: usize,
+    init: impl Fn(&mut [f32]) + Sync + Send,
+    task: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
     use rayon::prelude::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let nslots = slots(workspace.len(), per_thread, tasks);
     let counter = AtomicUsize::new(0);
     let body = |ws: &mut [f32]| {
+        let mut first = true;
         loop {
             // Relaxed: the counter only hands out indices; the tasks share no data.
             let t = counter.fetch_add(1, Ordering::Relaxed);
             if t >= tasks {
                 break;
+            }
+            if first {
+                init(ws);
+                first = false;
             }
             task(t, ws);
         }

@@ -21,6 +21,9 @@ fn problems() -> Vec<ConvProblem> {
     v.push(ConvProblem::new(1, 256, 20, 16, 16, 3, 3).with_padding([1; 4]));
     // im2col multiplies its 1600 pixels (at most 1024 per chunk) as 2 chunks, or 3 on three threads.
     v.push(ConvProblem::new(1, 64, 40, 40, 8, 1, 1).with_bias(true));
+    // Depthwise, stride 1: a slot zeroes its plane's padding once per run, tasks copy only
+    // the input (with a depth multiplier of 2, and a row that is not a whole number of vectors).
+    v.push(ConvProblem::new(2, 5, 9, 21, 10, 3, 3).with_groups(5).with_padding([1, 2, 1, 0]).with_bias(true));
     v
 }
 
@@ -104,6 +107,38 @@ fn nan_and_infinity_propagate_as_in_naive() {
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                     let ok = if exact { convkit::testing::same_value(*g, *w) } else { w.is_finite() || !g.is_finite() };
                     assert!(ok, "{} {} ({}) on {p}: element {i} = {g}, naive = {w}", b.name(), plan.kernel(), tier.name);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_what_the_workspace_held() {
+    // Plans may keep state in the workspace across the tasks of one run (the depthwise
+    // plane's zero padding); a workspace full of NaN, or one reused from a run on other data
+    // with a different thread count, must change nothing.
+    for p in problems() {
+        let d = Data::new(&p, DataKind::Random, 5);
+        let other = Data::new(&p, DataKind::Integer, 6);
+        for b in backends() {
+            if b.supports(&p).is_err() {
+                continue;
+            }
+            for tier in convkit::testing::test_tiers() {
+                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
+                let clean = in_pool(1, || plan.run_alloc(&d.input).unwrap());
+                for threads in [1, 2] {
+                    let ws_len = in_pool(threads, || plan.workspace_len());
+                    let mut ws = vec![f32::NAN; ws_len];
+                    let mut out = vec![f32::NAN; clean.len()];
+                    in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
+                    let label = format!("{} {} ({}) on {p}, {threads} threads", b.name(), plan.kernel(), tier.name);
+                    assert!(bits(&clean) == bits(&out), "{label}: a NaN-filled workspace changed the result");
+                    let mut scratch = vec![0.0; clean.len()];
+                    in_pool(3 - threads, || plan.run(&other.input, &mut scratch, &mut ws).unwrap());
+                    in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
+                    assert!(bits(&clean) == bits(&out), "{label}: a reused workspace changed the result");
                 }
             }
         }

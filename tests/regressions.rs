@@ -63,6 +63,27 @@ fn depthwise_stride2_padding_at_the_end() {
     );
 }
 
+/// The depthwise vector-column kernel (3x3, stride 1 and no dilation down) at its edges: rows
+/// narrower than a vector, one vector plus one pixel (the last vector overlaps), an odd number
+/// of vectors (a single column after the pairs), one output row, a depth multiplier, and column
+/// offsets other than 0, 1, 2 (stride or dilation across).
+#[test]
+fn depthwise_vector_columns_at_their_edges() {
+    let cases = [
+        ConvProblem::new(1, 3, 5, 5, 3, 3, 3).with_groups(3).with_padding([1; 4]),
+        ConvProblem::new(2, 4, 7, 17, 8, 3, 3).with_groups(4).with_padding([1, 0, 1, 0]).with_bias(true),
+        ConvProblem::new(1, 2, 3, 40, 2, 3, 3).with_groups(2).with_padding([0, 1, 0, 1]).with_activation(Activation::Relu),
+        ConvProblem::new(1, 3, 11, 30, 3, 3, 3).with_groups(3).with_stride([1, 2]).with_padding([1; 4]),
+        ConvProblem::new(1, 3, 12, 33, 6, 3, 3).with_groups(3).with_dilation([1, 3]).with_padding([2, 3, 1, 0]),
+    ];
+    for p in cases {
+        let d = convkit::testing::Data::new(&p, convkit::testing::DataKind::Integer, 1);
+        let plan = convkit::backend("tiled").unwrap().plan(&p, &d.weights, d.bias.as_deref()).unwrap();
+        assert!(plan.kernel().contains("depthwise_columns_3x3"), "{p} runs {}", plan.kernel());
+        all_backends_agree(p);
+    }
+}
+
 /// Workspace stays proportional to the problem's own buffers whatever the geometry.
 fn workspace_is_modest(p: ConvProblem) {
     let s = p.validate().unwrap();

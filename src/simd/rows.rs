@@ -54,3 +54,27 @@ pub(crate) fn zero_over<S: Simd>(s: S, dst: &mut [f32], at: usize, n: usize) {
         dst[at + done..at + n].fill(0.0);
     }
 }
+
+/// Copies exactly `src[src_at ..][.. n]` to `dst[at ..][.. n]`, writing nothing outside it: whole
+/// vectors, the last one ending at `n` and overlapping its predecessor (rows shorter than a
+/// vector go element by element). For buffers whose surroundings must stay as they are (the
+/// zero padding the depthwise plane keeps from one task to the next).
+#[inline(always)]
+pub(crate) fn copy_exact<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32], src_at: usize, n: usize) {
+    let l = S::LANES;
+    let (d, x) = (&mut dst[at..at + n], &src[src_at..src_at + n]);
+    if n < l {
+        d.copy_from_slice(x);
+        return;
+    }
+    let (dp, xp) = (d.as_mut_ptr(), x.as_ptr());
+    let mut i = 0;
+    // SAFETY (all loads and stores): `i + l <= n` and `n - l + l == n`: inside both subslices.
+    unsafe {
+        while i + l < n {
+            s.store(dp.add(i), s.load(xp.add(i)));
+            i += l;
+        }
+        s.store(dp.add(n - l), s.load(xp.add(n - l)));
+    }
+}

@@ -2,26 +2,41 @@
 //! any depth multiplier (`K / groups` output channels per input channel), any stride, dilation
 //! and padding.
 //!
-//! Vectors run along output rows. Each task copies one input channel into a zero-padded plane
-//! that keeps only the padded rows some output row reads (so neither a huge stride nor huge
-//! padding makes it large); for stride `sw > 1` each row is split into phase rows (columns
-//! `ph, ph + sw, ..`, deinterleaved with vector shuffles for `sw == 2`; only the
-//! phases the taps use are kept, at most one per kernel column), so every tap of every
-//! stride and dilation reads whole contiguous vectors. A register tile is `V` vectors of one output row;
-//! the row's last pixels are a full vector that overlaps the previous one (no masked stores),
+//! Each task copies one input channel into a zero-padded plane that keeps only the padded rows
+//! some output row reads (so neither a huge stride nor huge padding makes it large); for
+//! stride `sw > 1` each row is split into phase rows (columns `ph, ph + sw, ..`, deinterleaved
+//! with vector shuffles for `sw == 2`; only the phases the taps use are kept, at most one per
+//! kernel column), so every tap of every stride and dilation reads whole contiguous vectors.
+//! With plain rows (stride 1 across) the padding is the same for every channel: a workspace
+//! slot zeroes its plane once per run and each task copies only the input's own columns (the
+//! per-row padding writes were half the cost of the copy).
+//!
+//! Vectors run along output rows. Three kernels, chosen at plan time, each its own
+//! `#[target_feature]` instantiation ([`kind`]):
+//! * 3x3, stride 1 and no dilation down: **vector columns**. One vector column of the output,
+//!   top to bottom; each plane row's tap vectors are loaded once and give one partial
+//!   sum per kernel row, so 3 loads per output vector instead of 9 and no long FMA chains.
+//! * other 3x3 (stride 2, dilation): **row tiles** of `V` vectors with the nine taps unrolled
+//!   as three row pointers plus constant column offsets where the stride allows.
+//! * any kernel size: row tiles with taps from a table.
+//!
+//! A row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
 //!
-//! No software prefetch: spreading prefetches of the next channel's input over this channel's
-//! rows, or of input rows a few ahead in the copy, each lost 5-15% (2026-11-26, Zen 3, one and
-//! two threads, mobilenetv2_dw_s1/s2) against the hardware prefetcher alone. Nor did a tile of
-//! 7 vectors (7 FMA chains) or filling the plane row by row just ahead of the rows computed.
+//! Tried and dropped (2026-11-26, Zen 3, mobilenetv2_dw_s1/s2): software prefetch (spreading
+//! prefetches of the next channel's input over this channel's rows, or of input rows a few
+//! ahead, lost 5-15% against the hardware prefetcher); tiles of 7 vectors; filling the plane
+//! row by row just ahead of the rows computed (twice: the last time 27% slower, the fill code
+//! in the row loop spilled the kernel's registers); plane rows aligned to whole vectors (-5%);
+//! blocks of 4 output rows sharing their loads (the 16 ymm registers cannot hold 9 weights,
+//! 4 accumulators and the loads: LLVM spilled the weights).
 
-use crate::backend::{Plan, plan_accessors, run_tasks, validate_run_buffers};
+use crate::backend::{Plan, plan_accessors, run_tasks_with_init, validate_run_buffers};
 use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::gemm::SharedMut;
 use crate::problem::{ConvProblem, ConvShape};
-use crate::simd::rows::zero_over;
+use crate::simd::rows::{copy_exact, zero_over};
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
 use crate::tiled::band::Columns;
 
@@ -33,6 +48,9 @@ pub(crate) fn suits(_problem: &ConvProblem, shape: &ConvShape) -> bool {
 macro_rules! dw_dispatch {
     ($tier:expr, $op:ident ( $($arg:expr),* )) => {
         dispatch!($tier, $op<scalar: 4; portable: 4; avx2: 4; avx512: 4>($($arg),*))
+    };
+    ($tier:expr, $op:ident ( $($arg:expr),* ), $kind:expr) => {
+        dispatch!($tier, $op<scalar: 4, {$kind}; portable: 4, {$kind}; avx2: 4, {$kind}; avx512: 4, {$kind}>($($arg),*))
     };
 }
 
@@ -57,12 +75,18 @@ pub(crate) struct DepthwisePlan {
     rows: Vec<usize>,
     /// For output row `oh` and tap row `r`, the index in `rows` of the row it reads.
     row_index: Vec<usize>,
-    /// The kept rows are consecutive, so output row `oh` reads the rows of output row 0 moved
-    /// down by `oh * sh`: its taps are row 0's plus a constant.
-    uniform_rows: bool,
     /// How each kept row's columns are laid out (the stride's phases, or one segment per
     /// kernel column), each segment the output width rounded up to a vector, plus shifts.
     columns: Columns,
+    /// Plain rows (stride 1, one segment): the plane's padding is the same zeros for every
+    /// channel, so a slot zeroes its plane once per run and each task copies only the input.
+    zero_once: bool,
+    /// Which kernel runs (a [`kind`] constant).
+    kind: u8,
+    /// For the 3x3 kinds: the plane offsets of kernel rows 0, 1, 2 of output row 0, and of
+    /// kernel columns 0, 1, 2 within a row.
+    rows_3x3: [usize; 3],
+    cols_3x3: [usize; 3],
     kernel: String,
 }
 
@@ -79,9 +103,39 @@ impl DepthwisePlan {
             .flat_map(|oh| (0..p.r).map(move |r| oh * sh + r * dh))
             .map(|pr| rows.binary_search(&pr).expect("row kept"))
             .collect();
+        // Output row `oh` reads the rows of output row 0 moved down by `oh * sh`: its taps
+        // are row 0's plus a constant.
         let uniform_rows = (0..shape.oh).all(|oh| (0..p.r).all(|r| row_index[oh * p.r + r] == row_index[r] + oh * sh));
         let columns = Columns::new(sw, p.s, dw, shape.ow.next_multiple_of(lanes), 1);
-        let kernel = format!("{}_depthwise_f32_{}", tier.name(), v * lanes);
+        let zero_once = columns.sw == 1 && columns.bases == [0];
+        assert!(row_index.iter().all(|&i| i < rows.len()), "a tap row outside the kept rows");
+        // (Aligning plain rows to vectors, row strides a whole number of vectors and each row's
+        // first input column on a vector boundary, lost 4-6%: 2026-11-26, mobilenetv2_dw_s1.)
+        let stride = columns.row_len();
+        let (kind, rows_3x3, cols_3x3) = if uniform_rows && p.r == 3 && p.s == 3 {
+            let rows_3x3 = [0, 1, 2].map(|r| row_index[r] * stride + columns.offsets[0]);
+            let cols_3x3 = [0, 1, 2].map(|c| columns.offsets[c] - columns.offsets[0]);
+            // Vector columns read three consecutive rows per output row: stride 1 down, no
+            // dilation down.
+            let consecutive = sh == 1 && row_index[..3] == [row_index[0], row_index[0] + 1, row_index[0] + 2];
+            let kind = match cols_3x3 {
+                [0, 1, 2] if consecutive => kind::COLUMNS_3X3_0_1_2,
+                _ if consecutive => kind::COLUMNS_3X3,
+                [0, 1, 2] => kind::ROWS_3X3_0_1_2,
+                [0, _, 1] => kind::ROWS_3X3_0_X_1,
+                _ => kind::ROWS_3X3,
+            };
+            (kind, rows_3x3, cols_3x3)
+        } else {
+            (kind::ANY, [0; 3], [0; 3])
+        };
+        // The name says which kernel: vector columns (one vector wide) or row tiles (`v`
+        // vectors), 3x3 unrolled or any size.
+        let kernel = match kind {
+            kind::COLUMNS_3X3 | kind::COLUMNS_3X3_0_1_2 => format!("{}_depthwise_columns_3x3_f32_{}", tier.name(), lanes),
+            kind::ANY => format!("{}_depthwise_rows_f32_{}", tier.name(), v * lanes),
+            _ => format!("{}_depthwise_rows_3x3_f32_{}", tier.name(), v * lanes),
+        };
         Box::new(DepthwisePlan {
             problem: *p,
             shape,
@@ -90,8 +144,11 @@ impl DepthwisePlan {
             bias: bias.map(<[f32]>::to_vec),
             rows,
             row_index,
-            uniform_rows,
             columns,
+            zero_once,
+            kind,
+            rows_3x3,
+            cols_3x3,
             kernel,
         })
     }
@@ -122,9 +179,15 @@ impl Plan for DepthwisePlan {
         let hw = p.h * p.w;
         let out = SharedMut(output.as_mut_ptr());
         let epilogue = Epilogue::new(self.bias.as_deref(), p.params.activation);
-        run_tasks(workspace, per, p.n * p.c, |t, ws| {
+        let plane_len = self.plane_len();
+        let init = |ws: &mut [f32]| {
+            if self.zero_once {
+                ws[..plane_len].fill(0.0);
+            }
+        };
+        run_tasks_with_init(workspace, per, p.n * p.c, init, |t, ws| {
             let (n, c) = (t / p.c, t % p.c);
-            let plane = &mut ws[..self.plane_len()];
+            let plane = &mut ws[..plane_len];
             let work = DepthwiseWork {
                 plan: self,
                 x: &input[(n * p.c + c) * hw..][..hw],
@@ -135,7 +198,14 @@ impl Plan for DepthwisePlan {
                 epilogue,
             };
             // SAFETY: task (n, c) alone writes output channels c * kg .. (c + 1) * kg of image n.
-            dw_dispatch!(self.tier, DepthwiseOp(work));
+            match self.kind {
+                kind::ROWS_3X3 => dw_dispatch!(self.tier, DepthwiseOp(work), kind::ROWS_3X3),
+                kind::ROWS_3X3_0_1_2 => dw_dispatch!(self.tier, DepthwiseOp(work), kind::ROWS_3X3_0_1_2),
+                kind::ROWS_3X3_0_X_1 => dw_dispatch!(self.tier, DepthwiseOp(work), kind::ROWS_3X3_0_X_1),
+                kind::COLUMNS_3X3_0_1_2 => dw_dispatch!(self.tier, DepthwiseOp(work), kind::COLUMNS_3X3_0_1_2),
+                kind::COLUMNS_3X3 => dw_dispatch!(self.tier, DepthwiseOp(work), kind::COLUMNS_3X3),
+                _ => dw_dispatch!(self.tier, DepthwiseOp(work), kind::ANY),
+            }
         });
         Ok(())
     }
@@ -153,9 +223,27 @@ struct DepthwiseWork<'a> {
     epilogue: Epilogue<'a>,
 }
 
-struct DepthwiseOp<'a, const V: usize>(DepthwiseWork<'a>);
+/// The kernel a plan runs, chosen at plan time; each is its own instantiation of
+/// [`DepthwiseOp`] (and so its own `#[target_feature]` function, whose registers no other
+/// kernel's code competes for: one entry holding them all ran 28% slower).
+mod kind {
+    /// Any kernel size or row pattern: taps from a table.
+    pub const ANY: u8 = 0;
+    /// 3x3 with every output row's taps those of row 0 moved down, column offsets at run time.
+    pub const ROWS_3X3: u8 = 1;
+    /// As `ROWS_3X3` with column offsets `[0, 1, 2]` (stride 1, no dilation across).
+    pub const ROWS_3X3_0_1_2: u8 = 2;
+    /// As `ROWS_3X3` with column offsets `[0, x, 1]` (stride 2, no dilation across).
+    pub const ROWS_3X3_0_X_1: u8 = 3;
+    /// 3x3, stride 1 and no dilation down, column offsets `[0, 1, 2]`: vector columns.
+    pub const COLUMNS_3X3_0_1_2: u8 = 4;
+    /// As `COLUMNS_3X3_0_1_2` with column offsets at run time.
+    pub const COLUMNS_3X3: u8 = 5;
+}
 
-impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
+struct DepthwiseOp<'a, const V: usize, const KIND: u8>(DepthwiseWork<'a>);
+
+impl<const V: usize, const KIND: u8> WithSimd for DepthwiseOp<'_, V, KIND> {
     type Output = ();
 
     #[inline(always)]
@@ -170,66 +258,97 @@ impl<const V: usize> WithSimd for DepthwiseOp<'_, V> {
         let rs = p.r * p.s;
         // Highest plane index a vector load can touch (asserted once, used by every tile): the
         // last kept row, the widest tap shift, a vector starting at the row's rounded width.
+        // (Every `row_index` entry is below `rows.len()`: asserted at plan time.)
         let stride = plan.row_stride();
         let max_col = plan.columns.offsets.iter().copied().max().unwrap_or(0);
         assert!((plan.rows.len() - 1) * stride + max_col + ow_n.next_multiple_of(l) <= w.plane.len(), "plane too small");
-        assert!(plan.row_index.iter().all(|&i| i < plan.rows.len()));
         let plane_out = oh_n * ow_n;
-        // Taps on the stack up to 7x7 (a heap allocation per task showed in the profile).
-        let mut taps_stack = [0usize; 49];
-        let mut taps_heap = Vec::new();
-        let taps: &mut [usize] = if rs <= taps_stack.len() {
-            &mut taps_stack[..rs]
-        } else {
-            taps_heap.resize(rs, 0);
-            &mut taps_heap
-        };
-        let sh_stride = p.params.stride[0];
+        let plane = w.plane.as_ptr();
+        let row_step = p.params.stride[0] * stride;
         for j in 0..sh.kg {
             let k = w.channel * sh.kg + j;
             let taps_w = &plan.weights[k * rs..][..rs];
             let bias = w.epilogue.has_bias().then(|| s.splat(w.epilogue.bias_of(k)));
-            // 3x3 (the common case) with the taps unrolled and the weights broadcast once.
-            let mut w9 = [s.zero(); 9];
-            if rs == 9 {
-                for (v, x) in w9.iter_mut().zip(taps_w) {
-                    *v = s.splat(*x);
-                }
-            }
             // SAFETY (arithmetic): channel `j`'s output plane is this task's.
             let out_plane = unsafe { w.out.get().add(j * plane_out) };
-            if plan.uniform_rows && rs == 9 {
-                // The common case: one 3x3 kernel for every row, each row's taps those of row
-                // 0 moved down by `oh * sh` rows.
-                fill_taps(plan, 0, stride, taps);
-                let k9 = Taps9 {
-                    taps: [taps[0], taps[1], taps[2], taps[3], taps[4], taps[5], taps[6], taps[7], taps[8]],
-                    w: w9,
-                    bias,
-                    epi: &w.epilogue,
-                };
-                for oh in 0..oh_n {
-                    // SAFETY: every tap is a kept row plus a column offset, and a vector
-                    // starting before the row's end ends within its width rounded up to a
-                    // vector (asserted above); stores stay inside output row `oh`.
-                    unsafe { output_row::<S, V, _>(s, &k9, w.plane.as_ptr().add(oh * sh_stride * stride), out_plane.add(oh * ow_n), ow_n) };
-                }
-            } else {
-                for oh in 0..oh_n {
-                    fill_taps(plan, oh, stride, taps);
-                    // SAFETY: as above.
-                    unsafe {
-                        output_row::<S, V, _>(
-                            s,
-                            &TapsAny { taps, w: taps_w, bias, epi: &w.epilogue },
-                            w.plane.as_ptr(),
-                            out_plane.add(oh * ow_n),
-                            ow_n,
-                        )
-                    };
-                }
+            if KIND == kind::ANY {
+                any_rows::<S, V>(s, plan, taps_w, bias, &w.epilogue, plane, out_plane);
+                continue;
+            }
+            // 3x3 with the weights broadcast once. Tap (r, s) is row offset `r` plus column
+            // offset `s`: three row pointers and three column indices, so no tap offset
+            // spills out of the registers.
+            let mut w9 = [s.zero(); 9];
+            for (v, x) in w9.iter_mut().zip(taps_w) {
+                *v = s.splat(*x);
+            }
+            let k9 = Taps9 { rows: plan.rows_3x3, cols: plan.cols_3x3, w: w9, bias, epi: &w.epilogue };
+            // Column offsets known at compile time become address displacements (a runtime
+            // one costs a register, and nine of them spilled to the stack).
+            match KIND {
+                kind::ROWS_3X3_0_1_2 => rows_3x3::<S, V, COLS_0_1_2>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
+                kind::ROWS_3X3_0_X_1 => rows_3x3::<S, V, COLS_0_X_1>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
+                kind::COLUMNS_3X3_0_1_2 => columns_3x3_s1::<S, COLS_0_1_2>(s, &k9, plane, stride, out_plane, oh_n, ow_n),
+                kind::COLUMNS_3X3 => columns_3x3_s1::<S, COLS_ANY>(s, &k9, plane, stride, out_plane, oh_n, ow_n),
+                _ => rows_3x3::<S, V, COLS_ANY>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
             }
         }
+    }
+}
+
+/// Every output row of one output channel, taps from the plan's table (any kernel size and
+/// row pattern).
+#[inline(always)]
+fn any_rows<S: Simd, const V: usize>(
+    s: S,
+    plan: &DepthwisePlan,
+    taps_w: &[f32],
+    bias: Option<S::V>,
+    epi: &Epilogue<'_>,
+    plane: *const f32,
+    out_plane: *mut f32,
+) {
+    let p = &plan.problem;
+    let (oh_n, ow_n) = (plan.shape.oh, plan.shape.ow);
+    let rs = p.r * p.s;
+    let stride = plan.row_stride();
+    // Taps on the stack up to 7x7 (a heap allocation per task showed in the profile).
+    let mut taps_stack = [0usize; 49];
+    let mut taps_heap = Vec::new();
+    let taps: &mut [usize] = if rs <= taps_stack.len() {
+        &mut taps_stack[..rs]
+    } else {
+        taps_heap.resize(rs, 0);
+        &mut taps_heap
+    };
+    for oh in 0..oh_n {
+        fill_taps(plan, oh, stride, taps);
+        // SAFETY: every tap is a kept row plus a column offset, and a vector starting before
+        // the row's end ends within its width rounded up to a vector (asserted by the caller);
+        // stores stay inside output row `oh`.
+        unsafe { output_row::<S, V, _>(s, &TapsAny { taps, w: taps_w, bias, epi }, plane, out_plane.add(oh * ow_n), ow_n) };
+    }
+}
+
+/// Every output row of a uniform 3x3 kernel: row `oh` reads the plane from `oh * row_step`.
+/// `COLS` says which column offsets are constants.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn rows_3x3<S: Simd, const V: usize, const COLS: u8>(
+    s: S,
+    k9: &Taps9<'_, S>,
+    plane: *const f32,
+    row_step: usize,
+    out_plane: *mut f32,
+    oh_n: usize,
+    ow_n: usize,
+) {
+    let k = Taps9Cols::<S, COLS>(k9);
+    for oh in 0..oh_n {
+        // SAFETY: every tap is a kept row plus a column offset, and a vector starting before
+        // the row's end ends within its width rounded up to a vector (asserted by the
+        // caller); stores stay inside output row `oh`.
+        unsafe { output_row::<S, V, _>(s, &k, plane.wrapping_add(oh * row_step), out_plane.add(oh * ow_n), ow_n) };
     }
 }
 
@@ -261,15 +380,10 @@ unsafe fn output_row<S: Simd, const V: usize, K: RowTile<S>>(s: S, k: &K, plane:
             k.tile::<V>(s, plane.add(ow0), out_row.add(ow0), V * l);
             ow0 += V * l;
         }
-        let rest = (ow_n - ow0) / l;
-        debug_assert!(rest < 4 && V == 4);
-        match rest {
-            0 => {}
-            1 => k.tile::<1>(s, plane.add(ow0), out_row.add(ow0), l),
-            2 => k.tile::<2>(s, plane.add(ow0), out_row.add(ow0), 2 * l),
-            _ => k.tile::<3>(s, plane.add(ow0), out_row.add(ow0), 3 * l),
+        while ow0 + l <= ow_n {
+            k.tile::<1>(s, plane.add(ow0), out_row.add(ow0), l);
+            ow0 += l;
         }
-        ow0 += rest.min(3) * l;
         if ow0 < ow_n {
             let (start, n) = if ow_n >= l { (ow_n - l, l) } else { (0, ow_n) };
             k.tile::<1>(s, plane.add(start), out_row.add(start), n);
@@ -301,41 +415,162 @@ impl<S: Simd> RowTile<S> for TapsAny<'_, S> {
     }
 }
 
-/// 3x3: nine taps unrolled, weights already broadcast; one accumulator per vector.
+/// 3x3: nine taps unrolled, weights already broadcast; one accumulator per vector. Tap
+/// `(r, s)` is at `rows[r] + cols[s]` (the plane's column segments are the same in every row).
 struct Taps9<'a, S: Simd> {
-    taps: [usize; 9],
+    rows: [usize; 3],
+    cols: [usize; 3],
     w: [S::V; 9],
     bias: Option<S::V>,
     epi: &'a Epilogue<'a>,
 }
 
-impl<S: Simd> RowTile<S> for Taps9<'_, S> {
+/// A 3x3 kernel whose rows read consecutive plane rows (vertical stride and dilation 1), one
+/// vector column at a time from the top row to the bottom: each plane row's tap vectors are
+/// loaded once and feed the three output rows that read them (3 loads per output vector, not
+/// 9). A row's last vector overlaps its predecessor (or is partial when the row is narrower
+/// than a vector).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn columns_3x3_s1<S: Simd, const COLS: u8>(
+    s: S,
+    k9: &Taps9<'_, S>,
+    plane: *const f32,
+    stride: usize,
+    out: *mut f32,
+    oh_n: usize,
+    ow_n: usize,
+) {
+    let l = S::LANES;
+    let cols = match COLS {
+        COLS_0_1_2 => [0, 1, 2],
+        _ => k9.cols,
+    };
+    let (p, o) = (plane.wrapping_add(k9.rows[0]), out);
+    // SAFETY (all columns): plane rows 0 .. oh_n + 2 are kept rows, a vector starting before a
+    // row's end stays inside its rounded width (asserted by the caller), and every column's
+    // stores stay inside output rows 0 .. oh_n, columns `at .. at + LANES` (or `.. ow_n`).
+    unsafe {
+        if ow_n < l {
+            column_3x3::<S, 1, false>(s, k9, cols, p, stride, o, oh_n, ow_n, [0]);
+            return;
+        }
+        // One column at a time: two (V = 2) ran 10% slower, short of registers.
+        for i in 0..ow_n.div_ceil(l) {
+            column_3x3::<S, 1, true>(s, k9, cols, p, stride, o, oh_n, ow_n, [(i * l).min(ow_n - l)]);
+        }
+    }
+}
+
+/// `V` vector columns (starting at columns `at`) of every output row. Each plane row gives
+/// three partial sums per column, one per kernel row; output row `oh` is
+/// `(h0(oh) + h1(oh + 1)) + h2(oh + 2)`. `a` holds the first two terms of output row j - 2, `b`
+/// the first of row j - 1. The partial sums do not depend on earlier rows, so the only
+/// dependency from row to row is an addition (a 9-FMA chain per output, as in the row
+/// kernels, left too few independent chains in flight). `FULL`: whole vectors are stored
+/// (else the first `n` lanes of one).
+///
+/// # Safety
+/// Plane rows `0 .. oh_n + 2` (from `plane`, `stride` apart) readable at `at[v] + cols[c]` for a
+/// vector; output rows `0 .. oh_n` (`ow_n` apart) writable at `at[v] ..` for a vector (`ow_n`
+/// floats unless `FULL`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn column_3x3<S: Simd, const V: usize, const FULL: bool>(
+    s: S,
+    k9: &Taps9<'_, S>,
+    cols: [usize; 3],
+    plane: *const f32,
+    stride: usize,
+    out: *mut f32,
+    oh_n: usize,
+    ow_n: usize,
+    at: [usize; V],
+) {
+    let n = if FULL { S::LANES } else { ow_n };
+    let mut a = [s.zero(); V];
+    let mut b = [s.zero(); V];
+    // SAFETY (all loads and stores): the caller's contract. Plane row `j` finishes output row
+    // `j - 2`; the last two rows' other partial sums go unused.
+    unsafe {
+        for v in 0..V {
+            let (h0, _, _) = partials_3x3(s, plane.add(at[v]), cols, &k9.w);
+            let (h0n, h1, _) = partials_3x3(s, plane.add(stride + at[v]), cols, &k9.w);
+            a[v] = s.add(h0, h1);
+            b[v] = h0n;
+        }
+        for j in 2..oh_n + 2 {
+            let row = plane.add(j * stride);
+            let dst = out.add((j - 2) * ow_n);
+            for v in 0..V {
+                let (h0, h1, h2) = partials_3x3(s, row.add(at[v]), cols, &k9.w);
+                let done = s.add(a[v], h2);
+                a[v] = s.add(b[v], h1);
+                b[v] = h0;
+                store_row::<S, 1>(s, &[done], k9.bias, k9.epi, dst.add(at[v]), n);
+            }
+        }
+    }
+}
+
+/// Kernel rows 0, 1, 2 applied to one plane row: `sum_c w[3 r + c] * q[cols[c] ..]` for each r.
+///
+/// # Safety
+/// `q + cols[c] .. + LANES` readable for each column.
+#[inline(always)]
+unsafe fn partials_3x3<S: Simd>(s: S, q: *const f32, cols: [usize; 3], w: &[S::V; 9]) -> (S::V, S::V, S::V) {
+    // SAFETY: the caller's contract.
+    let (x0, x1, x2) = unsafe { (s.load(q.add(cols[0])), s.load(q.add(cols[1])), s.load(q.add(cols[2]))) };
+    (
+        s.fma(w[2], x2, s.fma(w[1], x1, s.mul(w[0], x0))),
+        s.fma(w[5], x2, s.fma(w[4], x1, s.mul(w[3], x0))),
+        s.fma(w[8], x2, s.fma(w[7], x1, s.mul(w[6], x0))),
+    )
+}
+
+/// Column offsets all taken from [`Taps9::cols`].
+const COLS_ANY: u8 = 0;
+/// Column offsets `[0, 1, 2]`.
+const COLS_0_1_2: u8 = 1;
+/// Column offsets `[0, cols[1], 1]`.
+const COLS_0_X_1: u8 = 2;
+
+/// [`Taps9`] with the column offsets that `COLS` names as constants.
+struct Taps9Cols<'a, 'b, S: Simd, const COLS: u8>(&'b Taps9<'a, S>);
+
+impl<S: Simd, const COLS: u8> RowTile<S> for Taps9Cols<'_, '_, S, COLS> {
     #[inline(always)]
     unsafe fn tile<const V: usize>(&self, s: S, src: *const f32, out: *mut f32, n: usize) {
+        let t = self.0;
         let l = S::LANES;
         let mut acc = [s.zero(); V];
-        let [t0, t1, t2, t3, t4, t5, t6, t7, t8] = self.taps;
-        let [w0, w1, w2, w3, w4, w5, w6, w7, w8] = self.w;
+        let [c0, c1, c2] = match COLS {
+            COLS_0_1_2 => [0, 1, 2],
+            COLS_0_X_1 => [0, t.cols[1], 1],
+            _ => t.cols,
+        };
+        let [w0, w1, w2, w3, w4, w5, w6, w7, w8] = t.w;
+        let [p0, p1, p2] = t.rows.map(|r| src.wrapping_add(r));
         // Written out: LLVM does not always unroll 9 x V, and every tap must stay a register.
         // One accumulator per vector: V chains plus the 9 weights fit the 16 ymm registers
         // (two per vector spilled the weights), and out-of-order execution overlaps tiles.
         for (v, a) in acc.iter_mut().enumerate() {
-            let p = src.wrapping_add(v * l);
+            let q = v * l;
             // SAFETY: the caller guarantees the taps' vectors are readable.
             unsafe {
-                let e = s.mul(w0, s.load(p.add(t0)));
-                let e = s.fma(w1, s.load(p.add(t1)), e);
-                let e = s.fma(w2, s.load(p.add(t2)), e);
-                let e = s.fma(w3, s.load(p.add(t3)), e);
-                let e = s.fma(w4, s.load(p.add(t4)), e);
-                let e = s.fma(w5, s.load(p.add(t5)), e);
-                let e = s.fma(w6, s.load(p.add(t6)), e);
-                let e = s.fma(w7, s.load(p.add(t7)), e);
-                *a = s.fma(w8, s.load(p.add(t8)), e);
+                let e = s.mul(w0, s.load(p0.add(c0 + q)));
+                let e = s.fma(w1, s.load(p0.add(c1 + q)), e);
+                let e = s.fma(w2, s.load(p0.add(c2 + q)), e);
+                let e = s.fma(w3, s.load(p1.add(c0 + q)), e);
+                let e = s.fma(w4, s.load(p1.add(c1 + q)), e);
+                let e = s.fma(w5, s.load(p1.add(c2 + q)), e);
+                let e = s.fma(w6, s.load(p2.add(c0 + q)), e);
+                let e = s.fma(w7, s.load(p2.add(c1 + q)), e);
+                *a = s.fma(w8, s.load(p2.add(c2 + q)), e);
             }
         }
         // SAFETY: `out .. out + n` writable (the caller's contract).
-        unsafe { store_row::<S, V>(s, &acc, self.bias, self.epi, out, n) }
+        unsafe { store_row::<S, V>(s, &acc, t.bias, t.epi, out, n) }
     }
 }
 
@@ -412,12 +647,24 @@ unsafe fn row_tile<S: Simd, const V: usize>(
 }
 
 /// Copies one input channel into the zero-padded plane: kept row `i` (padded row `rows[i]`)
-/// at `plane[i * row_stride ..]`, its columns as [`Columns`] lays them out.
+/// at `plane[i * row_stride ..]`, its columns as [`Columns`] lays them out. With
+/// [`DepthwisePlan::zero_once`] only the input's own columns are written.
 #[inline(always)]
 fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32]) {
     let p = &plan.problem;
     let [pt, pl, _, _] = p.params.padding;
     let stride = plan.row_stride();
+    if plan.zero_once {
+        // The padding is already zero (the slot's init): copy the input columns a row keeps.
+        let lead = pl.min(stride);
+        let len = p.w.min(stride - lead);
+        for (i, &pr) in plan.rows.iter().enumerate() {
+            if pr >= pt && pr - pt < p.h {
+                copy_exact(s, plane, i * stride + lead, x, (pr - pt) * p.w, len);
+            }
+        }
+        return;
+    }
     for (i, &pr) in plan.rows.iter().enumerate() {
         if pr < pt || pr - pt >= p.h {
             zero_over(s, plane, i * stride, stride);
