@@ -20,7 +20,7 @@
 //! copies, stride-2 rows are split into their two phases with vector shuffles.
 
 use crate::simd::Simd;
-use crate::simd::rows::{copy_over, zero_over};
+use crate::simd::rows::{copy_exact, copy_over, zero_over};
 
 /// How the columns of a kept row are laid out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,12 +62,21 @@ impl Columns {
 
     /// Fills one kept row (`dst`, [`Columns::row_len`] floats at `at`) from input row `src`
     /// (`w` floats) with `pl` columns of left padding. Plain rows and stride-2 phase pairs go
-    /// in whole vectors (which may run on into the next row, written afterwards, but never
-    /// past `dst`); anything else column by column.
+    /// in whole vectors (plain rows' last vector may run on into the next row, written
+    /// afterwards, but never past `dst`); anything else column by column.
+    ///
+    /// `data_only`: write only the positions that hold input columns, nothing else (the
+    /// padding is already zero and must stay so): plain rows' last vector then overlaps its
+    /// predecessor instead of running on.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub fn fill_row<S: Simd>(&self, s: S, dst: &mut [f32], at: usize, x: &[f32], src_at: usize, w: usize, pl: usize) {
+    pub fn fill_row<S: Simd>(&self, s: S, dst: &mut [f32], at: usize, x: &[f32], src_at: usize, w: usize, pl: usize, data_only: bool) {
         let wq = self.wq;
+        if data_only && self.sw == 1 && self.bases == [0] {
+            let lead = pl.min(wq);
+            copy_exact(s, dst, at + lead, x, src_at, w.min(wq - lead));
+            return;
+        }
         if self.sw == 1 && self.bases == [0] {
             // Zeros, the input row, zeros.
             let lead = pl.min(wq);
@@ -87,9 +96,11 @@ impl Columns {
             let l = S::LANES;
             let qa = pl.div_ceil(2).min(wq);
             let qb = ((w + pl) / 2).min(wq).max(qa);
-            for q in 0..qa {
-                for (i, &b) in self.bases.iter().enumerate() {
-                    row[i * wq + q] = value(q * 2 + b);
+            if !data_only {
+                for q in 0..qa {
+                    for (i, &b) in self.bases.iter().enumerate() {
+                        row[i * wq + q] = value(q * 2 + b);
+                    }
                 }
             }
             let mut q = qa;
@@ -109,13 +120,39 @@ impl Columns {
                 }
                 q = at + l;
             }
+            if data_only {
+                // The input columns outside the vectors: `q` from the first whose column is
+                // an input column to the last, less the range the vectors wrote.
+                for (i, &b) in self.bases.iter().enumerate() {
+                    let (lo, hi) = self.data_range(b, w, pl);
+                    for qq in (lo..hi.min(qa)).chain(lo.max(q)..hi) {
+                        row[i * wq + qq] = src[qq * 2 + b - pl];
+                    }
+                }
+                return;
+            }
             q0 = q;
         }
         for (i, &b) in self.bases.iter().enumerate() {
+            if data_only {
+                let (lo, hi) = self.data_range(b, w, pl);
+                for qq in lo..hi {
+                    row[i * wq + qq] = src[qq * self.sw + b - pl];
+                }
+                continue;
+            }
             for (q, d) in row[i * wq..(i + 1) * wq].iter_mut().enumerate().skip(q0) {
                 *d = value(q * self.sw + b);
             }
         }
+    }
+
+    /// The positions `q` (within a segment) whose padded column `q * sw + base` is an input
+    /// column (`pl .. pl + w`), clipped to the segment.
+    fn data_range(&self, base: usize, w: usize, pl: usize) -> (usize, usize) {
+        let lo = pl.saturating_sub(base).div_ceil(self.sw);
+        let hi = (pl + w).saturating_sub(base).div_ceil(self.sw).min(self.wq);
+        (lo.min(hi), hi)
     }
 }
 
@@ -194,7 +231,40 @@ impl BandLayout {
                     zero_over(s, band, at, row_len);
                 } else {
                     let src_at = (c * self.h + pr - self.pad_top) * self.w;
-                    self.columns.fill_row(s, band, at, x, src_at, self.w, self.pad_left);
+                    self.columns.fill_row(s, band, at, x, src_at, self.w, self.pad_left, false);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::Scalar;
+
+    /// `data_only` writes exactly the input columns: on a zeroed row it gives what a full fill
+    /// gives, and on a NaN-filled row it leaves every padding position alone.
+    #[test]
+    fn data_only_fill_writes_only_input_columns() {
+        for (sw, s, dw) in [(1, 3, 1), (2, 3, 1), (2, 1, 1), (2, 3, 2), (3, 3, 1), (1, 3, 40), (2, 5, 3)] {
+            for (w, pl, out_cols) in [(1, 0, 1), (9, 1, 4), (17, 2, 9), (40, 0, 20), (33, 5, 16), (6, 9, 8)] {
+                let c = Columns::new(sw, s, dw, out_cols, 1);
+                let x: Vec<f32> = (0..w).map(|i| i as f32 + 1.0).collect();
+                let len = c.row_len();
+                let mut full = vec![0.0; len + 8];
+                c.fill_row(Scalar, &mut full, 3, &x, 0, w, pl, false);
+                let mut zeroed = vec![0.0; len + 8];
+                c.fill_row(Scalar, &mut zeroed, 3, &x, 0, w, pl, true);
+                assert_eq!(full[3..3 + len], zeroed[3..3 + len], "sw {sw} s {s} dw {dw} w {w} pl {pl}");
+                let mut nan = vec![f32::NAN; len + 8];
+                c.fill_row(Scalar, &mut nan, 3, &x, 0, w, pl, true);
+                for (i, (&a, &b)) in nan.iter().zip(&full).enumerate() {
+                    let inside = (3..3 + len).contains(&i) && b != 0.0;
+                    assert_eq!(inside, !a.is_nan(), "position {i}: sw {sw} s {s} dw {dw} w {w} pl {pl}");
+                    if inside {
+                        assert_eq!(a, b);
+                    }
                 }
             }
         }

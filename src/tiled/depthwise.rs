@@ -7,9 +7,9 @@
 //! stride `sw > 1` each row is split into phase rows (columns `ph, ph + sw, ..`, deinterleaved
 //! with vector shuffles for `sw == 2`; only the phases the taps use are kept, at most one per
 //! kernel column), so every tap of every stride and dilation reads whole contiguous vectors.
-//! With plain rows (stride 1 across) the padding is the same for every channel: a workspace
-//! slot zeroes its plane once per run and each task copies only the input's own columns (the
-//! per-row padding writes were half the cost of the copy).
+//! The padding is the same for every channel: a workspace slot zeroes its plane once per run
+//! and each task writes only the input's own columns (the per-row padding writes were half
+//! the cost of a stride-1 copy).
 //!
 //! Vectors run along output rows. Three kernels, chosen at plan time, each its own
 //! `#[target_feature]` instantiation ([`kind`]):
@@ -36,7 +36,7 @@ use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::gemm::SharedMut;
 use crate::problem::{ConvProblem, ConvShape};
-use crate::simd::rows::{copy_exact, zero_over};
+use crate::simd::rows::copy_exact;
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
 use crate::tiled::band::Columns;
 
@@ -78,9 +78,6 @@ pub(crate) struct DepthwisePlan {
     /// How each kept row's columns are laid out (the stride's phases, or one segment per
     /// kernel column), each segment the output width rounded up to a vector, plus shifts.
     columns: Columns,
-    /// Plain rows (stride 1, one segment): the plane's padding is the same zeros for every
-    /// channel, so a slot zeroes its plane once per run and each task copies only the input.
-    zero_once: bool,
     /// Which kernel runs (a [`kind`] constant).
     kind: u8,
     /// For the 3x3 kinds: the plane offsets of kernel rows 0, 1, 2 of output row 0, and of
@@ -107,7 +104,6 @@ impl DepthwisePlan {
         // are row 0's plus a constant.
         let uniform_rows = (0..shape.oh).all(|oh| (0..p.r).all(|r| row_index[oh * p.r + r] == row_index[r] + oh * sh));
         let columns = Columns::new(sw, p.s, dw, shape.ow.next_multiple_of(lanes), 1);
-        let zero_once = columns.sw == 1 && columns.bases == [0];
         assert!(row_index.iter().all(|&i| i < rows.len()), "a tap row outside the kept rows");
         // (Aligning plain rows to vectors, row strides a whole number of vectors and each row's
         // first input column on a vector boundary, lost 4-6%: 2026-11-26, mobilenetv2_dw_s1.)
@@ -145,7 +141,6 @@ impl DepthwisePlan {
             rows,
             row_index,
             columns,
-            zero_once,
             kind,
             rows_3x3,
             cols_3x3,
@@ -180,11 +175,9 @@ impl Plan for DepthwisePlan {
         let out = SharedMut(output.as_mut_ptr());
         let epilogue = Epilogue::new(self.bias.as_deref(), p.params.activation);
         let plane_len = self.plane_len();
-        let init = |ws: &mut [f32]| {
-            if self.zero_once {
-                ws[..plane_len].fill(0.0);
-            }
-        };
+        // The plane's padding is the same zeros for every channel: a slot zeroes its plane
+        // once per run, and each task writes only the input's own columns.
+        let init = |ws: &mut [f32]| ws[..plane_len].fill(0.0);
         run_tasks_with_init(workspace, per, p.n * p.c, init, |t, ws| {
             let (n, c) = (t / p.c, t % p.c);
             let plane = &mut ws[..plane_len];
@@ -646,16 +639,17 @@ unsafe fn row_tile<S: Simd, const V: usize>(
     unsafe { store_row::<S, V>(s, &acc, bias, epi, out, n) }
 }
 
-/// Copies one input channel into the zero-padded plane: kept row `i` (padded row `rows[i]`)
-/// at `plane[i * row_stride ..]`, its columns as [`Columns`] lays them out. With
-/// [`DepthwisePlan::zero_once`] only the input's own columns are written.
+/// Copies one input channel into the plane, whose padding is already zero (the slot's init):
+/// kept row `i` (padded row `rows[i]`) at `plane[i * row_stride ..]`, its columns as
+/// [`Columns`] lays them out; only the positions of input columns are written.
 #[inline(always)]
 fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32]) {
     let p = &plan.problem;
     let [pt, pl, _, _] = p.params.padding;
     let stride = plan.row_stride();
-    if plan.zero_once {
-        // The padding is already zero (the slot's init): copy the input columns a row keeps.
+    if plan.columns.sw == 1 && plan.columns.bases == [0] {
+        // Plain rows, the common case, in a loop of their own (through `fill_row`'s general
+        // code the stride-1 layer ran 12% slower).
         let lead = pl.min(stride);
         let len = p.w.min(stride - lead);
         for (i, &pr) in plan.rows.iter().enumerate() {
@@ -666,10 +660,8 @@ fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32])
         return;
     }
     for (i, &pr) in plan.rows.iter().enumerate() {
-        if pr < pt || pr - pt >= p.h {
-            zero_over(s, plane, i * stride, stride);
-        } else {
-            plan.columns.fill_row(s, plane, i * stride, x, (pr - pt) * p.w, p.w, pl);
+        if pr >= pt && pr - pt < p.h {
+            plan.columns.fill_row(s, plane, i * stride, x, (pr - pt) * p.w, p.w, pl, true);
         }
     }
 }
