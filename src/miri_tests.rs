@@ -16,6 +16,10 @@ fn small_problems() -> Vec<ConvProblem> {
         ConvProblem::new(1, 4, 6, 6, 5, 3, 3).with_padding([1; 4]),
         ConvProblem::new(1, 8, 3, 5, 9, 1, 1),
         ConvProblem::new(1, 2, 7, 5, 3, 2, 3).with_dilation([2, 1]).with_stride([1, 2]).with_padding([0, 3, 1, 0]),
+        // Depthwise vector columns (stride 1, a depth multiplier, a partial last vector) and
+        // stride-2 phase rows written input columns only.
+        ConvProblem::new(1, 3, 5, 9, 6, 3, 3).with_groups(3).with_padding([1, 1, 1, 0]).with_bias(true),
+        ConvProblem::new(1, 2, 6, 9, 2, 3, 3).with_groups(2).with_stride([2, 2]).with_padding([0, 0, 1, 1]),
     ]
 }
 
