@@ -358,7 +358,8 @@ fn fill_taps(plan: &DepthwisePlan, oh: usize, stride: usize, taps: &mut [usize])
 }
 
 /// One output row: tiles of `V` vectors, then the remaining 1 to 3 full vectors (one tile, or
-/// one vector at a time: [`RowTile::ONE_TILE_REST`]), then the last pixels as a full vector ending at the row's end (recomputing a few pixels)
+/// one vector at a time: [`RowTile::ONE_TILE_REST`]), then the last pixels as a full vector
+/// ending at the row's end (recomputing a few pixels)
 /// or, for rows narrower than a vector, a partial one.
 ///
 /// # Safety
