@@ -15,9 +15,13 @@
 //! stride's phases that the taps use (for stride 1, one plain padded row), or, when a huge
 //! dilation would make those long and mostly unread, one segment per tap column. Either way
 //! the band's size does not grow with strides, dilations or padding beyond what is read.
+//! A strided layer whose taps read every phase (3x3 or 7x7 at stride 2) keeps plain padded
+//! rows instead (`col_step = sw`: output column `ow` is at `offset[s] + ow * sw`): the row is
+//! read whole anyway, and a plain copy is cheaper than the phase split.
 //!
 //! The fill runs inside the tier's entry point, written over [`Simd`]: plain rows are vector
-//! copies, stride-2 rows are split into their two phases with vector shuffles.
+//! copies, stride-2 rows (the depthwise planes') are split into their two phases with vector
+//! shuffles.
 
 use crate::simd::Simd;
 use crate::simd::rows::{copy_exact, copy_over, zero_over};
@@ -164,6 +168,9 @@ pub(crate) struct BandLayout {
     pub pad_top: usize,
     pub pad_left: usize,
     pub columns: Columns,
+    /// Band offset between consecutive output columns: 1 in phase-split rows, `sw` in plain
+    /// rows of a strided layer.
+    pub col_step: usize,
     /// Distance between channels in the band buffer (`max rows * row length`).
     pub channel_stride: usize,
     /// Vertical stride and dilation, kernel height.
@@ -189,11 +196,23 @@ impl BandLayout {
         ow: usize,
         out_rows: usize,
     ) -> BandLayout {
-        let columns = Columns::new(sw, s, dw, ow, 0);
+        // Dense tiles address each pixel through an offset, so strided rows need no phase
+        // split: when the taps read every phase (the row is read whole), rows are kept as
+        // plain padded rows, copied as they are, and the tiles step `sw` columns per output
+        // column. Measured against phase-split rows (2026-11-26, Zen 3, one thread,
+        // interleaved): resnet50_res3_3x3_s2 +6-12%, resnet50_conv1 +3%.
+        let mut phases: Vec<usize> = (0..s).map(|t| (t * dw) % sw).collect();
+        phases.sort_unstable();
+        phases.dedup();
+        let (columns, col_step) = if sw > 1 && phases.len() == sw {
+            (Columns::new(1, s, dw, (ow - 1) * sw + 1, 0), sw)
+        } else {
+            (Columns::new(sw, s, dw, ow, 0), 1)
+        };
         let contiguous = (out_rows - 1) * sh + (r - 1) * dh + 1;
         let gathered = contiguous > out_rows * r;
         let rows = if gathered { out_rows * r } else { contiguous };
-        BandLayout { h, w, pad_top, pad_left, channel_stride: rows * columns.row_len(), columns, sh, dh, r, gathered }
+        BandLayout { h, w, pad_top, pad_left, channel_stride: rows * columns.row_len(), columns, col_step, sh, dh, r, gathered }
     }
 
     /// Band offset between consecutive output rows.

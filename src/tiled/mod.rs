@@ -121,7 +121,8 @@ impl DensePlan {
                     }
                 }
             }
-            (Source::Band(layout), taps, 1)
+            let col_step = layout.col_step;
+            (Source::Band(layout), taps, col_step)
         } else {
             let plane = p.h * p.w;
             let taps =
@@ -135,14 +136,14 @@ impl DensePlan {
         let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
         let rs = p.r * p.s;
         // A reduction block's packed weights share L1 with the input lines its tiles read:
-        // one line run per tap row and column segment (stride-2 bands keep two phases; an
-        // unpadded stride-2 input spreads a tile over twice the columns). So the weights get
+        // one line run per tap row and column segment (a stride-2 tile spreads over twice the
+        // columns, in plain rows or the input, or over two phases). So the weights get
         // L1 / (1 + segments): half for stride 1, a third for stride 2. Measured (2026-11-26,
         // Zen 3, one thread, interleaved): resnet50_res3_3x3_s2 +4.8% with a third rather
         // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
         // third, so stride 1 keeps half.
         let segments = match &source {
-            Source::Band(b) => b.columns.bases.len(),
+            Source::Band(b) => b.columns.bases.len().max(b.col_step),
             Source::Input => sw,
         };
         let taps_per_block = (L1D_BYTES / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
