@@ -89,6 +89,40 @@ pub fn time_interleaved(benches: &mut [Bench<'_>], budget: Duration, rounds: usi
     Ok(best.into_iter().map(|t| t.expect("every plan timed")).collect())
 }
 
+/// Compares two plans in paired samples, A then B, then B then A, each sample about half a
+/// millisecond of repeated runs, for about `budget` (at least `min_pairs` pairs), and returns
+/// the median over pairs of `time(A) / time(B)`: below 1 when A is faster. Each pair is
+/// measured within a millisecond, so the slow swings of a shared machine's speed, which move
+/// separate medians by 10-30%, cancel out of every ratio. `auto` settles its close calls so.
+pub fn paired_ratio(a: &mut Bench<'_>, b: &mut Bench<'_>, budget: Duration, min_pairs: usize) -> Result<f64, ConvError> {
+    let slowest = a.run_once()?.max(b.run_once()?);
+    let reps = (Duration::from_micros(500).as_secs_f64() / slowest.as_secs_f64().max(1e-9)).ceil().clamp(1.0, 10_000.0) as usize;
+    let sample = |bench: &mut Bench<'_>| -> Result<f64, ConvError> {
+        let t = Instant::now();
+        for _ in 0..reps {
+            bench.plan.run(bench.input, &mut bench.output, &mut bench.workspace)?;
+        }
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let start = Instant::now();
+    let mut ratios = Vec::new();
+    while ratios.len() < min_pairs.max(1) || start.elapsed() < budget {
+        let (ta, tb) = if ratios.len() % 2 == 0 {
+            let ta = sample(a)?;
+            (ta, sample(b)?)
+        } else {
+            let tb = sample(b)?;
+            (sample(a)?, tb)
+        };
+        ratios.push(ta / tb.max(1e-12));
+        if ratios.len() >= 10_000 {
+            break;
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    Ok(ratios[ratios.len() / 2])
+}
+
 struct FmaLoop<const ACC: usize>(u64);
 
 impl<const ACC: usize> crate::simd::WithSimd for FmaLoop<ACC> {

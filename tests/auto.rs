@@ -31,8 +31,18 @@ fn auto_chooses_records_saves_and_loads() {
     let choice = auto::recorded_choice(&p, isa, threads).expect("recorded");
     assert!(plan.kernel().starts_with(&format!("{}:", choice.backend)));
     assert!(choice.times_ms.len() >= 2, "{choice:?}");
-    let fastest = choice.times_ms.iter().min_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
-    assert_eq!(*fastest, choice.backend);
+    // The fastest median wins, unless a close call was settled by paired samples: then the
+    // choice is one of the two fastest, and the pairs found it faster.
+    let mut by_time: Vec<(&String, &f64)> = choice.times_ms.iter().collect();
+    by_time.sort_by(|a, b| a.1.total_cmp(b.1));
+    match &choice.paired {
+        None => assert_eq!(*by_time[0].0, choice.backend, "{choice:?}"),
+        Some((other, ratio)) => {
+            let two = [by_time[0].0, by_time[1].0];
+            assert!(two.contains(&&choice.backend) && two.contains(&other) && *ratio >= 1.0, "{choice:?}");
+            assert!(*by_time[1].1 < *by_time[0].1 * auto::CLOSE_CALL, "{choice:?}");
+        }
+    }
     // The answer is right.
     let y = plan.run_alloc(&d.input).unwrap();
     let yn = backend("naive").unwrap().plan(&p, &d.weights, d.bias.as_deref()).unwrap().run_alloc(&d.input).unwrap();
@@ -40,7 +50,14 @@ fn auto_chooses_records_saves_and_loads() {
     assert!(max < 1e-3, "{max}");
 
     // Deterministic once recorded: a forced choice is always used.
-    auto::record_choice(Choice { problem: p.to_string(), isa, threads, backend: "im2col".into(), times_ms: Default::default() });
+    auto::record_choice(Choice {
+        problem: p.to_string(),
+        isa,
+        threads,
+        backend: "im2col".into(),
+        times_ms: Default::default(),
+        paired: None,
+    });
     for _ in 0..3 {
         let plan = backend("auto").unwrap().plan_with(&p, &d.weights, d.bias.as_deref(), &measured).unwrap();
         assert!(plan.kernel().starts_with("im2col:"), "{}", plan.kernel());
@@ -78,7 +95,7 @@ fn auto_chooses_records_saves_and_loads() {
     // A choice of a backend that cannot be chosen is refused.
     let mut w3 = w2.clone();
     w3.cpu = auto::cpu_id();
-    w3.choices = vec![Choice { problem: p.to_string(), isa, threads, backend: "naive".into(), times_ms: Default::default() }];
+    w3.choices = vec![Choice { problem: p.to_string(), isa, threads, backend: "naive".into(), times_ms: Default::default(), paired: None }];
     std::fs::write(&corrupt, serde_json::to_string(&w3).unwrap()).unwrap();
     assert!(auto::load_wisdom(&corrupt).is_err());
 
@@ -93,4 +110,20 @@ fn conv2d_one_shot_uses_rules_and_is_right() {
     let y = convkit::conv2d(&p, &x, &w, None).unwrap();
     let yn = backend("naive").unwrap().plan(&p, &w, None).unwrap().run_alloc(&x).unwrap();
     assert_eq!(y, yn);
+}
+
+/// `paired_ratio` says which of two plans is faster: here one does 16 times the other's work.
+#[test]
+fn paired_samples_tell_a_small_problem_from_a_big_one() {
+    use convkit::timing::{Bench, paired_ratio};
+    let small = ConvProblem::new(1, 8, 16, 16, 8, 3, 3).with_padding([1; 4]);
+    let big = ConvProblem::new(1, 8, 64, 64, 8, 3, 3).with_padding([1; 4]);
+    let (ds, db) = (Data::new(&small, DataKind::Random, 1), Data::new(&big, DataKind::Random, 2));
+    let ps = backend("tiled").unwrap().plan(&small, &ds.weights, None).unwrap();
+    let pb = backend("tiled").unwrap().plan(&big, &db.weights, None).unwrap();
+    let (mut bs, mut bb) = (Bench::new(ps.as_ref(), &ds.input), Bench::new(pb.as_ref(), &db.input));
+    let r = paired_ratio(&mut bs, &mut bb, Duration::from_millis(20), 5).unwrap();
+    assert!(r > 0.0 && r < 0.5, "small / big time ratio {r}");
+    let r = paired_ratio(&mut bb, &mut bs, Duration::from_millis(20), 5).unwrap();
+    assert!(r > 2.0, "big / small time ratio {r}");
 }

@@ -58,7 +58,10 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
                     )
                 }
             };
-            let times: Vec<String> = choice.times_ms.iter().map(|(b, ms)| format!("{b} {ms:.4}")).collect();
+            let mut times: Vec<String> = choice.times_ms.iter().map(|(b, ms)| format!("{b} {ms:.4}")).collect();
+            if let Some((other, ratio)) = &choice.paired {
+                times.push(format!("paired: {ratio:.3}x faster than {other}"));
+            }
             bar.suspend(|| {
                 println!("{name:<22} {:<9} {:>3} {:<8}  {} [{source}]", choice.backend, choice.threads, choice.isa, times.join(", "))
             });
