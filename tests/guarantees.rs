@@ -24,7 +24,23 @@ fn problems() -> Vec<ConvProblem> {
     // Depthwise, stride 1: a slot zeroes its plane's padding once per run, tasks copy only
     // the input (with a depth multiplier of 2, and a row that is not a whole number of vectors).
     v.push(ConvProblem::new(2, 5, 9, 21, 10, 3, 3).with_groups(5).with_padding([1, 2, 1, 0]).with_bias(true));
+    // Dense stride 2 whose taps read both column phases: tiled keeps plain padded rows.
+    v.push(ConvProblem::new(1, 9, 15, 17, 20, 3, 3).with_stride([2, 2]).with_padding([1; 4]));
     v
+}
+
+/// Calls `check` with every backend that supports `p`, planned on every test tier (the tier's
+/// name beside the plan).
+fn for_every_plan(p: &ConvProblem, d: &Data, mut check: impl FnMut(&dyn Backend, &str, &dyn Plan)) {
+    for b in backends() {
+        if b.supports(p).is_err() {
+            continue;
+        }
+        for tier in convkit::testing::test_tiers() {
+            let plan = b.plan_with(p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
+            check(b, tier.name, plan.as_ref());
+        }
+    }
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -39,25 +55,13 @@ fn bits(v: &[f32]) -> Vec<u32> {
 fn every_backend_is_bitwise_identical_for_1_2_3_and_7_threads() {
     for p in problems() {
         let d = Data::new(&p, DataKind::Random, 3);
-        for b in backends() {
-            if b.supports(&p).is_err() {
-                continue;
+        for_every_plan(&p, &d, |b, tier, plan| {
+            let one = in_pool(1, || plan.run_alloc(&d.input).unwrap());
+            for threads in [2, 3, 7] {
+                let many = in_pool(threads, || plan.run_alloc(&d.input).unwrap());
+                assert!(bits(&one) == bits(&many), "{} {} ({tier}) on {p}: {threads} threads differ from 1", b.name(), plan.kernel());
             }
-            for tier in convkit::testing::test_tiers() {
-                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
-                let one = in_pool(1, || plan.run_alloc(&d.input).unwrap());
-                for threads in [2, 3, 7] {
-                    let many = in_pool(threads, || plan.run_alloc(&d.input).unwrap());
-                    assert!(
-                        bits(&one) == bits(&many),
-                        "{} {} ({}) on {p}: {threads} threads differ from 1",
-                        b.name(),
-                        plan.kernel(),
-                        tier.name
-                    );
-                }
-            }
-        }
+        });
     }
 }
 
@@ -96,20 +100,14 @@ fn nan_and_infinity_propagate_as_in_naive() {
         }
         d.weights[s.weights_len / 2] = f32::INFINITY;
         let want = naive.plan(&p, &d.weights, d.bias.as_deref()).unwrap().run_alloc(&d.input).unwrap();
-        for b in backends() {
-            if b.supports(&p).is_err() {
-                continue;
+        for_every_plan(&p, &d, |b, tier, plan| {
+            let got = plan.run_alloc(&d.input).unwrap();
+            let exact = plan.accuracy().exact_on_integers;
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                let ok = if exact { convkit::testing::same_value(*g, *w) } else { w.is_finite() || !g.is_finite() };
+                assert!(ok, "{} {} ({tier}) on {p}: element {i} = {g}, naive = {w}", b.name(), plan.kernel());
             }
-            for tier in convkit::testing::test_tiers() {
-                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
-                let got = plan.run_alloc(&d.input).unwrap();
-                let exact = plan.accuracy().exact_on_integers;
-                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-                    let ok = if exact { convkit::testing::same_value(*g, *w) } else { w.is_finite() || !g.is_finite() };
-                    assert!(ok, "{} {} ({}) on {p}: element {i} = {g}, naive = {w}", b.name(), plan.kernel(), tier.name);
-                }
-            }
-        }
+        });
     }
 }
 
@@ -121,26 +119,20 @@ fn results_do_not_depend_on_what_the_workspace_held() {
     for p in problems() {
         let d = Data::new(&p, DataKind::Random, 5);
         let other = Data::new(&p, DataKind::Integer, 6);
-        for b in backends() {
-            if b.supports(&p).is_err() {
-                continue;
+        for_every_plan(&p, &d, |b, tier, plan| {
+            let clean = in_pool(1, || plan.run_alloc(&d.input).unwrap());
+            for threads in [1, 2] {
+                let ws_len = in_pool(threads, || plan.workspace_len());
+                let mut ws = vec![f32::NAN; ws_len];
+                let mut out = vec![f32::NAN; clean.len()];
+                in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
+                let label = format!("{} {} ({tier}) on {p}, {threads} threads", b.name(), plan.kernel());
+                assert!(bits(&clean) == bits(&out), "{label}: a NaN-filled workspace changed the result");
+                let mut scratch = vec![0.0; clean.len()];
+                in_pool(3 - threads, || plan.run(&other.input, &mut scratch, &mut ws).unwrap());
+                in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
+                assert!(bits(&clean) == bits(&out), "{label}: a reused workspace changed the result");
             }
-            for tier in convkit::testing::test_tiers() {
-                let plan = b.plan_with(&p, &d.weights, d.bias.as_deref(), &tier.options).unwrap();
-                let clean = in_pool(1, || plan.run_alloc(&d.input).unwrap());
-                for threads in [1, 2] {
-                    let ws_len = in_pool(threads, || plan.workspace_len());
-                    let mut ws = vec![f32::NAN; ws_len];
-                    let mut out = vec![f32::NAN; clean.len()];
-                    in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
-                    let label = format!("{} {} ({}) on {p}, {threads} threads", b.name(), plan.kernel(), tier.name);
-                    assert!(bits(&clean) == bits(&out), "{label}: a NaN-filled workspace changed the result");
-                    let mut scratch = vec![0.0; clean.len()];
-                    in_pool(3 - threads, || plan.run(&other.input, &mut scratch, &mut ws).unwrap());
-                    in_pool(threads, || plan.run(&d.input, &mut out, &mut ws).unwrap());
-                    assert!(bits(&clean) == bits(&out), "{label}: a reused workspace changed the result");
-                }
-            }
-        }
+        });
     }
 }
