@@ -5,8 +5,9 @@
 //! rounds, best of the medians, within [`AutoOptions::budget`], default 50 ms per problem, or
 //! one run of each candidate when a single run takes longer), picks the fastest and records
 //! it. When the runner-up's median is within [`CLOSE_CALL`] of the fastest's, the two are
-//! compared again in paired samples for up to another budget ([`crate::timing::paired_ratio`]). With measuring switched off ([`AutoOptions::rules_only`]) a rules-based choice is used
-//! instead. Once a choice is recorded, `auto` is deterministic.
+//! compared again in paired samples for up to another budget (at least 5 pairs;
+//! [`crate::timing::paired_ratio`]). With measuring switched off ([`AutoOptions::rules_only`])
+//! a rules-based choice is used instead. Once a choice is recorded, `auto` is deterministic.
 //!
 //! Choices save to and load from a versioned JSON **wisdom** file ([`save_wisdom`],
 //! [`load_wisdom`]); a file from another crate version or CPU is ignored with a warning on
