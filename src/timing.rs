@@ -42,20 +42,24 @@ impl<'a> Bench<'a> {
         Ok(t.elapsed())
     }
 
+    /// `reps` runs back to back; returns their total duration.
+    pub fn run_repeated(&mut self, reps: usize) -> Result<Duration, ConvError> {
+        let t = Instant::now();
+        for _ in 0..reps {
+            self.plan.run(self.input, &mut self.output, &mut self.workspace)?;
+        }
+        Ok(t.elapsed())
+    }
+
     /// Warms up (one run), then times samples for about `budget` (at least `min_samples`):
     /// each sample repeats the run enough times to last about a millisecond. Returns the
     /// median time per run.
     pub fn time(&mut self, budget: Duration, min_samples: usize) -> Result<Timing, ConvError> {
-        let first = self.run_once()?;
-        let reps = (Duration::from_millis(1).as_secs_f64() / first.as_secs_f64().max(1e-9)).ceil().clamp(1.0, 10_000.0) as usize;
+        let reps = reps_for(Duration::from_millis(1), self.run_once()?);
         let start = Instant::now();
         let mut samples = Vec::new();
         while samples.len() < min_samples.max(1) || start.elapsed() < budget {
-            let t = Instant::now();
-            for _ in 0..reps {
-                self.plan.run(self.input, &mut self.output, &mut self.workspace)?;
-            }
-            samples.push(t.elapsed() / reps as u32);
+            samples.push(self.run_repeated(reps)? / reps as u32);
             if samples.len() >= 10_000 {
                 break;
             }
@@ -89,21 +93,19 @@ pub fn time_interleaved(benches: &mut [Bench<'_>], budget: Duration, rounds: usi
     Ok(best.into_iter().map(|t| t.expect("every plan timed")).collect())
 }
 
+/// Runs per sample so that a sample lasts about `target` (1 ..= 10,000), given one run's time.
+fn reps_for(target: Duration, one_run: Duration) -> usize {
+    (target.as_secs_f64() / one_run.as_secs_f64().max(1e-9)).ceil().clamp(1.0, 10_000.0) as usize
+}
+
 /// Compares two plans in paired samples, A then B, then B then A, each sample about half a
 /// millisecond of repeated runs, for about `budget` (at least `min_pairs` pairs), and returns
 /// the median over pairs of `time(A) / time(B)`: below 1 when A is faster. Each pair is
 /// measured within a millisecond, so the slow swings of a shared machine's speed, which move
 /// separate medians by 10-30%, cancel out of every ratio. `auto` settles its close calls so.
 pub fn paired_ratio(a: &mut Bench<'_>, b: &mut Bench<'_>, budget: Duration, min_pairs: usize) -> Result<f64, ConvError> {
-    let slowest = a.run_once()?.max(b.run_once()?);
-    let reps = (Duration::from_micros(500).as_secs_f64() / slowest.as_secs_f64().max(1e-9)).ceil().clamp(1.0, 10_000.0) as usize;
-    let sample = |bench: &mut Bench<'_>| -> Result<f64, ConvError> {
-        let t = Instant::now();
-        for _ in 0..reps {
-            bench.plan.run(bench.input, &mut bench.output, &mut bench.workspace)?;
-        }
-        Ok(t.elapsed().as_secs_f64())
-    };
+    let reps = reps_for(Duration::from_micros(500), a.run_once()?.max(b.run_once()?));
+    let sample = |bench: &mut Bench<'_>| bench.run_repeated(reps).map(|t| t.as_secs_f64());
     let start = Instant::now();
     let mut ratios = Vec::new();
     while ratios.len() < min_pairs.max(1) || start.elapsed() < budget {

@@ -51,9 +51,7 @@ impl Columns {
     /// kernel `s` columns wide with stride `sw` and dilation `dw`.
     pub fn new(sw: usize, s: usize, dw: usize, out_cols: usize, slack: usize) -> Columns {
         let dk_w = (s - 1) * dw + 1;
-        let mut phases: Vec<usize> = (0..s).map(|t| (t * dw) % sw).collect();
-        phases.sort_unstable();
-        phases.dedup();
+        let phases = Columns::phases(sw, s, dw);
         let phase_wq = out_cols + (dk_w - 1) / sw + slack;
         let tap_wq = out_cols + slack;
         if s * tap_wq < phases.len() * phase_wq {
@@ -64,6 +62,15 @@ impl Columns {
                 (0..s).map(|t| phases.binary_search(&((t * dw) % sw)).expect("a used phase") * phase_wq + (t * dw) / sw).collect();
             Columns { sw, bases: phases, wq: phase_wq, offsets }
         }
+    }
+
+    /// The column phases (`(t * dw) % sw`) that the taps of a kernel `s` columns wide read,
+    /// ascending.
+    pub fn phases(sw: usize, s: usize, dw: usize) -> Vec<usize> {
+        let mut phases: Vec<usize> = (0..s).map(|t| (t * dw) % sw).collect();
+        phases.sort_unstable();
+        phases.dedup();
+        phases
     }
 
     /// Floats per kept row.
@@ -211,10 +218,7 @@ impl BandLayout {
         // plain padded rows, copied as they are, and the tiles step `sw` columns per output
         // column. Measured against phase-split rows (2026-11-26, Zen 3, one thread,
         // interleaved): resnet50_res3_3x3_s2 +6-12%, resnet50_conv1 +3%.
-        let mut phases: Vec<usize> = (0..s).map(|t| (t * dw) % sw).collect();
-        phases.sort_unstable();
-        phases.dedup();
-        let (columns, col_step) = if sw > 1 && phases.len() == sw {
+        let (columns, col_step) = if sw > 1 && Columns::phases(sw, s, dw).len() == sw {
             (Columns::new(1, s, dw, (ow - 1) * sw + 1, 0), sw)
         } else {
             (Columns::new(sw, s, dw, ow, 0), 1)
