@@ -34,6 +34,7 @@
 
 pub mod auto;
 pub mod backend;
+pub mod caches;
 pub(crate) mod epilogue;
 pub mod error;
 pub mod gemm;

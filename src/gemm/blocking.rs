@@ -1,5 +1,5 @@
-//! Cache blocking of the GEMM (BLIS loop order), derived from the cache sizes of the machines
-//! convkit is tuned on rather than written as magic numbers.
+//! Cache blocking of the GEMM (BLIS loop order), derived from the cache sizes of the machine
+//! that runs ([`crate::caches::cache_sizes`]) rather than written as magic numbers.
 //!
 //! Loop order (BLIS): `jc` over NC columns of B -> `pc` over KC rows of the reduction (pack B)
 //! -> `ic` over MC rows of A -> `jr` over NR-column micro-panels -> `ir` over MR-row micro-panels
@@ -7,12 +7,7 @@
 //! `MC x KC` block stream from L2; the `KC x NC` block of B lives in L2/L3.
 #![forbid(unsafe_code)]
 
-/// L1 data cache per core: 32 KiB on AMD Zen 3 and Zen 4 (the CI and development machines).
-pub const L1D_BYTES: usize = 32 * 1024;
-/// L2 per core: 512 KiB on Zen 3, 1 MiB on Zen 4; blocking uses the smaller so it fits both.
-pub const L2_BYTES: usize = 512 * 1024;
-/// L3 shared by the cores: 32 MiB.
-pub const L3_BYTES: usize = 32 * 1024 * 1024;
+use crate::caches::{CacheSizes, cache_sizes};
 
 const F32: usize = std::mem::size_of::<f32>();
 
@@ -34,12 +29,17 @@ pub struct Blocking {
 /// * `MC`: the packed `MC x KC` block of A takes about half of L2; a multiple of MR.
 /// * `NC`: the `KC x NC` block of B takes about a quarter of L3's per-core share (L3/2 cores);
 ///   a multiple of NR.
-pub const fn blocking(mr: usize, nr: usize) -> Blocking {
-    let kc = (L1D_BYTES * 3 / 4) / (F32 * (mr + nr));
+pub fn blocking(mr: usize, nr: usize) -> Blocking {
+    blocking_with(mr, nr, cache_sizes())
+}
+
+/// [`blocking`] for the given cache sizes.
+pub const fn blocking_with(mr: usize, nr: usize, caches: CacheSizes) -> Blocking {
+    let kc = (caches.l1d * 3 / 4) / (F32 * (mr + nr));
     let kc = if kc >= 32 { kc / 16 * 16 } else { 16 };
-    let mc = (L2_BYTES / 2) / (F32 * kc);
+    let mc = (caches.l2 / 2) / (F32 * kc);
     let mc = if mc >= mr { mc / mr * mr } else { mr };
-    let nc = (L3_BYTES / 2 / 4) / (F32 * kc);
+    let nc = (caches.l3 / 2 / 4) / (F32 * kc);
     let nc = if nc >= nr { nc / nr * nr } else { nr };
     Blocking { kc, mc, nc }
 }
@@ -94,12 +94,15 @@ mod tests {
 
     #[test]
     fn blocks_are_tile_multiples_and_fit() {
-        for (mr, nr) in [(4, 2), (6, 8), (6, 16), (14, 32)] {
-            let b = blocking(mr, nr);
-            assert_eq!(b.mc % mr, 0);
-            assert_eq!(b.nc % nr, 0);
-            assert!(b.kc * (mr + nr) * 4 <= L1D_BYTES);
-            assert!(b.mc * b.kc * 4 <= L2_BYTES);
+        let sapphire_rapids = CacheSizes::from_reported(Some(48 << 10), Some(2 << 20), Some(300 << 20));
+        for caches in [cache_sizes(), CacheSizes::FALLBACK, sapphire_rapids] {
+            for (mr, nr) in [(4, 2), (6, 8), (6, 16), (14, 32)] {
+                let b = blocking_with(mr, nr, caches);
+                assert_eq!(b.mc % mr, 0);
+                assert_eq!(b.nc % nr, 0);
+                assert!(b.kc * (mr + nr) * 4 <= caches.l1d);
+                assert!(b.mc * b.kc * 4 <= caches.l2);
+            }
         }
     }
 }

@@ -18,10 +18,11 @@ use crate::backend::{
     Backend, Plan, PlanOptions, band_count, band_range, channel_parts, plan_accessors, run_tasks, validate_plan_inputs,
     validate_run_buffers,
 };
+use crate::caches::cache_sizes;
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
-use crate::gemm::blocking::{Blocking, L2_BYTES, balanced_kc, blocking};
+use crate::gemm::blocking::{Blocking, balanced_kc, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{ConvProblem, ConvShape};
@@ -98,7 +99,7 @@ impl Im2colPlan {
             (0..p.params.groups).map(|g| PackedA::pack_on(tier, &weights[g * shape.kg * l..], l, shape.kg, l, mr, bl.kc)).collect();
         let plane = shape.oh * shape.ow;
         // The lowered block (KC x chunk floats) takes about half of L2, within the budget.
-        let target = (L2_BYTES / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);
+        let target = (cache_sizes().l2 / 2 / 4 / bl.kc).min(WORKSPACE_BUDGET_BYTES / 4 / bl.kc);
         let chunk = (target / nr * nr).max(nr).min(plane.div_ceil(nr) * nr);
 
         // Rows start on cache lines (the workspace is aligned in `run`) and span an odd

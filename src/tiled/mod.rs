@@ -22,10 +22,10 @@ use crate::backend::{
     Backend, Plan, PlanOptions, band_count, band_range, channel_parts, plan_accessors, run_tasks, validate_plan_inputs,
     validate_run_buffers,
 };
+use crate::caches::cache_sizes;
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
-use crate::gemm::blocking::{L1D_BYTES, L2_BYTES};
 use crate::problem::{ConvProblem, ConvShape};
 use crate::simd::Tier;
 use band::BandLayout;
@@ -104,13 +104,27 @@ impl DensePlan {
         let packed = PackedDense::pack(weights, bias, p.params.groups, shape.kg, shape.reduction, kb);
         let dk_h = (p.r - 1) * dh + 1;
         let padded = p.params.padding != [0; 4];
-        // Output rows per task: the band of input rows they read takes about half of L2.
         let [pt, pl, _, _] = p.params.padding;
         let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1);
+        let rs = p.r * p.s;
+        // A reduction block's packed weights share L1 with the input lines its tiles read:
+        // one line run per tap row and column segment (a stride-2 tile spreads over twice the
+        // columns, in plain rows or the input, or over two phases). So the weights get
+        // L1 / (1 + segments): half for stride 1, a third for stride 2. Measured (2026-11-26,
+        // Zen 3, one thread, interleaved): resnet50_res3_3x3_s2 +4.8% with a third rather
+        // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
+        // third, so stride 1 keeps half.
+        let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
+        let taps_per_block = (cache_sizes().l1d / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
+        // Output rows per task: the band of input rows they read and, when the reduction takes
+        // several blocks, the partial sums of their pixels take about half of L2. Without the
+        // partial sums in the budget, resnet50_conv1 (3 blocks of 49 taps, 28 KiB of sums per
+        // output row) ran as one 112-row band on a 2 MiB L2, its sums spilling to L3: 4% slower.
         let row_len = if padded { probe.row_len() } else { p.w };
         let row_bytes = shape.cg * row_len * 4;
-        let fit_rows = (L2_BYTES / 2 / row_bytes.max(1)).max(dk_h);
-        let band_rows = ((fit_rows - dk_h) / sh + 1).clamp(1, shape.oh);
+        let acc_row_bytes = if shape.reduction > taps_per_block { shape.ow.saturating_mul(kb * 4) } else { 0 };
+        let budget = (cache_sizes().l2 / 2).saturating_sub(dk_h.saturating_mul(row_bytes));
+        let band_rows = (budget / sh.saturating_mul(row_bytes).saturating_add(acc_row_bytes).max(1) + 1).clamp(1, shape.oh);
         let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded {
             let layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows);
             let mut taps = Vec::with_capacity(shape.reduction);
@@ -134,19 +148,6 @@ impl DensePlan {
             Source::Input => sh * row_len,
         };
         let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
-        let rs = p.r * p.s;
-        // A reduction block's packed weights share L1 with the input lines its tiles read:
-        // one line run per tap row and column segment (a stride-2 tile spreads over twice the
-        // columns, in plain rows or the input, or over two phases). So the weights get
-        // L1 / (1 + segments): half for stride 1, a third for stride 2. Measured (2026-11-26,
-        // Zen 3, one thread, interleaved): resnet50_res3_3x3_s2 +4.8% with a third rather
-        // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
-        // third, so stride 1 keeps half.
-        let segments = match &source {
-            Source::Band(b) => b.columns.bases.len().max(b.col_step),
-            Source::Input => sw,
-        };
-        let taps_per_block = (L1D_BYTES / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
         let acc_len = direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block);
         DensePlan {
             problem: *p,
@@ -180,9 +181,14 @@ impl Plan for DensePlan {
         let sh = &self.shape;
         let groups = p.params.groups;
         let plane = sh.oh * sh.ow;
-        let bands = band_count(sh.oh, self.band_rows, p.n * groups);
-        let base = p.n * groups * bands;
         let blocks = self.weights.blocks;
+        // Fewer (image, group, channel block) tasks than threads: cut the rows into at least
+        // as many bands as threads (resnet50_conv1, one block of 64 channels, fits one band
+        // on a 2 MiB L2 and ran on one of two threads).
+        let threads = rayon::current_num_threads().max(1);
+        let max_rows = if p.n * groups * blocks < threads { self.band_rows.min(sh.oh.div_ceil(threads)) } else { self.band_rows };
+        let bands = band_count(sh.oh, max_rows, p.n * groups);
+        let base = p.n * groups * bands;
         let (parts, per_part) = channel_parts(base, blocks, 1);
         let tasks = base * parts;
         let out = SharedMut(output.as_mut_ptr());
