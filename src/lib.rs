@@ -16,7 +16,8 @@
 //!
 //! Kernels are written once over the [`simd::Simd`] vector trait and instantiated per ISA
 //! tier (`scalar`, `portable`, `avx2`, `avx512`); the tier is detected once
-//! ([`detected_isa`]) and can be capped with `CONVKIT_MAX_ISA` ([`active_isa`]).
+//! ([`detected_isa`]) and can be capped with `CONVKIT_MAX_ISA` ([`active_isa`]). Block and
+//! band sizes follow the running machine's caches ([`caches::cache_sizes`]).
 //!
 //! ```
 //! use convkit::{Activation, ConvProblem};
