@@ -31,8 +31,13 @@ fn every_tier_matches_the_reference_on_every_edge() {
     for tier in test_tiers() {
         let (mr, nr) = tile(&tier.options).unwrap();
         let bl = blocking_for(&tier.options).unwrap();
-        // n up to 8 panels reads A in place, past that A is packed: both paths, every edge.
-        let (ms, ns, ks) = (sizes(mr, bl.mc.min(300)), sizes(nr, 9 * nr), sizes(8, bl.kc));
+        // Up to 256 (or 512) columns A is read in place, past that it is packed: both paths,
+        // every edge; 8 panels and a 16-column one (past 512 columns, packed) for the ragged
+        // last panel that stacks four A panels in one tile (avx512).
+        let packed_n = 512usize.div_ceil(nr) * nr;
+        let mut ns = sizes(nr, packed_n.max(9 * nr));
+        ns.push(packed_n + 16);
+        let (ms, ks) = (sizes(mr, bl.mc.min(300)), sizes(8, bl.kc));
         for &m in &ms {
             for &n in &ns {
                 for &k in &ks {
@@ -88,14 +93,16 @@ fn column_path_matches_the_tile_path_bit_for_bit() {
         let (mr, nr) = tile(&tier.options).unwrap();
         let bl = blocking_for(&tier.options).unwrap();
         // Past one KC block (accumulate into C) and past one column-path group of panels;
-        // more than 8 panels, so A is packed and a ragged last panel takes the column path
-        // (with 1, 2 or 17 columns, A is read in place, by the tile path).
-        let (m, k, wide) = (9 * mr + 1, bl.kc + 5, 10 * nr);
+        // more than 512 columns, so A is packed and a ragged last panel takes the column path
+        // (with 1, 2 or nr + 1 columns, A is read in place, by the tile path); 5 columns take
+        // the one-vector tile (on avx512 over four A panels at once).
+        let (m, k, wide) = (9 * mr + 1, bl.kc + 5, (512 / nr + 2) * nr);
+        let packed = wide - nr;
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * wide).map(|i| (i as f32 * 0.11).cos()).collect();
         let mut full = vec![0.0f32; m * wide];
         sgemm_with(&tier.options, m, wide, k, &a, &b, &mut full).unwrap();
-        for n in [9 * nr + 1, 9 * nr + 2, nr + 1, nr + 2, 1, 2] {
+        for n in [packed + 1, packed + 2, packed + (nr - 1).min(5), nr + 1, nr + 2, 1, 2] {
             let bn: Vec<f32> = (0..k).flat_map(|p| b[p * wide..][..n].to_vec()).collect();
             let mut c = vec![0.0f32; m * n];
             sgemm_with(&tier.options, m, n, k, &a, &bn, &mut c).unwrap();

@@ -96,7 +96,7 @@ mod tests {
     fn blocks_are_tile_multiples_and_fit() {
         let sapphire_rapids = CacheSizes::from_reported(Some(48 << 10), Some(2 << 20), Some(300 << 20));
         for caches in [cache_sizes(), CacheSizes::FALLBACK, sapphire_rapids] {
-            for (mr, nr) in [(4, 2), (6, 8), (6, 16), (14, 32)] {
+            for (mr, nr) in [(4, 2), (6, 8), (6, 16), (14, 32), (6, 64)] {
                 let b = blocking_with(mr, nr, caches);
                 assert_eq!(b.mc % mr, 0);
                 assert_eq!(b.nc % nr, 0);

@@ -3,7 +3,7 @@
 //! `simd` vector trait and instantiated per tier (`kernel`). The `im2col` and `winograd`
 //! backends drive the same macro-kernel with their own packed operands; [`sgemm`] exposes it
 //! for plain row-major matrices (benchmarks, and users who want a GEMM), reading A in place
-//! instead of packing it when B has only a few column panels.
+//! instead of packing it when B has few columns.
 
 pub mod blocking;
 pub(crate) mod kernel;
@@ -37,11 +37,23 @@ impl SharedMut {
     }
 }
 
-/// Up to this many NR-column panels, [`sgemm`] reads A in place rather than packing it.
-/// Measured (2026-11-26, Zen 3, one thread, interleaved): 240x64x272 +13%, 512x64x512 +9%,
-/// 240x128x272 +7% (4-8 panels); 256^3 +2%, 512^3 even (16-32); 1024^3 -5% (its 4 KiB row
-/// stride aliases the six rows a micro-tile reads).
-const ROW_MAJOR_A_MAX_PANELS: usize = 8;
+/// When [`sgemm`] reads A in place rather than packing it. Packing costs a pass over A per
+/// call, which pays only if each A element then feeds enough column panels: with `n` columns
+/// it is `1/n` of the work. Reading in place costs when the rows a block reads (`MC` rows at
+/// A's row stride) span more than half of L2, since rows a power-of-two stride apart share
+/// cache sets. So: in place up to `ROW_MAJOR_A_MAX_COLS / 2` columns, and up to
+/// `ROW_MAJOR_A_MAX_COLS` if the block's span fits.
+/// Measured (2026-11-26, Sapphire Rapids, avx512 6 x 64, one thread, paired; in place vs
+/// packed): 256^3 +12%, 512^3 +5%, 256x256x1024 +13%, 2048x256x4096 +39%, 768^3 +4%;
+/// 1024x512x1024 -9% and 1024^3 -10% (4 KiB row stride, 1024-row block: those pack).
+/// Earlier, on Zen 3 (avx2 6 x 16): 64-128 columns +7..13%, 256^3 +2%, 512^3 even.
+const ROW_MAJOR_A_MAX_COLS: usize = 512;
+
+/// Whether [`sgemm`] reads A (`m x k`, row-major) in place for `n` columns and `mc`-row blocks.
+fn read_a_in_place(m: usize, n: usize, k: usize, mc: usize) -> bool {
+    let span = m.min(mc).saturating_mul(k).saturating_mul(std::mem::size_of::<f32>());
+    n <= ROW_MAJOR_A_MAX_COLS / 2 || (n <= ROW_MAJOR_A_MAX_COLS && span <= crate::caches::cache_sizes().l2 / 2)
+}
 
 /// `C = A * B` for row-major `A` (`m x k`), `B` (`k x n`) and `C` (`m x n`), on the active
 /// tier, using the threads of the current rayon pool (split over columns, never the
@@ -82,9 +94,9 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     bl.mc = balanced_mc(bl.mc, mr, m);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
-    // With few column panels each A element is used only a few times: the micro-kernel reads
-    // A in place instead of packing it first.
-    let packed = (n.div_ceil(nr) > ROW_MAJOR_A_MAX_PANELS).then(|| PackedA::pack_on(tier, a, k, m, k, mr, bl.kc));
+    // With few columns each A element is used only a few times: the micro-kernel reads A in
+    // place instead of packing it first.
+    let packed = (!read_a_in_place(m, n, k, bl.mc)).then(|| PackedA::pack_on(tier, a, k, m, k, mr, bl.kc));
     let out = SharedMut(c.as_mut_ptr());
     (0..n.div_ceil(nc)).into_par_iter().for_each(|chunk| {
         let jc = chunk * nc;

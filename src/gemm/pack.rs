@@ -62,7 +62,6 @@ impl PackedA {
                     // per-element loop cost 8% of a 512^3 sgemm).
                     (true, 4) => pack_panel::<4>(std::array::from_fn(src), &mut data),
                     (true, 6) => pack_panel::<6>(std::array::from_fn(src), &mut data),
-                    (true, 14) => pack_panel::<14>(std::array::from_fn(src), &mut data),
                     _ => {
                         let start = data.len();
                         data.resize(start + kcb * mr, 0.0);

@@ -2,7 +2,7 @@
 //!
 //! A micro-panel is a transpose: row `i` of A's `MR x kc` block becomes lane `i` of `kc`
 //! groups of MR floats. Where a tier's vector holds a whole group (`MR <= LANES`: avx2 6 in 8,
-//! avx512 14 in 16), `LANES` columns at a time are loaded as MR row vectors (plus zero rows up
+//! avx512 6 in 16), `LANES` columns at a time are loaded as MR row vectors (plus zero rows up
 //! to `LANES`), transposed in registers by `log2(LANES)` rounds of [`Simd::interleave`] and
 //! stored as `LANES` column vectors at stride MR, each store overlapping the previous one's
 //! `LANES - MR` unused lanes. The scalar 6-row transpose this replaces cost ~0.75 ns per

@@ -97,12 +97,19 @@ pub(crate) fn lower_block<S: Simd>(
         if g.direct {
             copy_over(s, dst, row0, x, tap.c_off + p0, npix);
         } else {
-            // Walk the chunk one output row at a time.
+            // Walk the chunk one output row at a time. With stride 1 along rows, a whole
+            // output row's zero lanes (left and right padding) are the same for every row of
+            // the tap: computed once here, so a full row costs one test and its copies.
+            let (lo, hi) = if g.sw == 1 { copy_lanes(g, tap.sd, g.ow) } else { (0, 0) };
             let (mut oh, mut ow0) = (oh_start, ow_start);
             let mut j = 0;
             while j < npix {
                 let len = (npix - j).min(g.ow - ow0);
-                lower_segment(s, g, tap, x, oh, ow0, dst, row0 + j, len);
+                if g.sw == 1 && len == g.ow {
+                    full_row_sw1(s, g, tap, x, oh, lo, hi, dst, row0 + j);
+                } else {
+                    lower_segment(s, g, tap, x, oh, ow0, dst, row0 + j, len);
+                }
                 j += len;
                 oh += 1;
                 ow0 = 0;
@@ -110,6 +117,32 @@ pub(crate) fn lower_block<S: Simd>(
         }
         zero_over(s, dst, row0 + npix, lanes - npix);
     }
+}
+
+/// With stride 1 along rows: of `len` lanes from output column `ow0`, for a tap at padded
+/// column offset `sd`, lanes `lo .. hi` read the image and the others the padding.
+#[inline(always)]
+fn copy_lanes(g: &Geometry, iwp0: usize, len: usize) -> (usize, usize) {
+    // Lane t reads padded column iwp0 + t: valid for pl <= iwp0 + t < pl + w.
+    let lo = g.pl.saturating_sub(iwp0).min(len);
+    let hi = (g.pl + g.w).saturating_sub(iwp0).min(len).max(lo);
+    (lo, hi)
+}
+
+/// A whole output row `oh` of one reduction row with stride 1 along rows, its copy lanes
+/// `lo .. hi` from [`copy_lanes`], to `dst[at ..][.. ow]`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn full_row_sw1<S: Simd>(s: S, g: &Geometry, tap: &Tap, x: &[f32], oh: usize, lo: usize, hi: usize, dst: &mut [f32], at: usize) {
+    let ihp = oh * g.sh + tap.rd;
+    if ihp < g.pt || ihp >= g.pt + g.h || hi == lo {
+        zero_over(s, dst, at, g.ow);
+        return;
+    }
+    zero_over(s, dst, at, lo);
+    // `lo < hi <= ow`, so `tap.sd + lo >= pl` (as in `lower_segment`).
+    copy_over(s, dst, at + lo, x, tap.c_off + (ihp - g.pt) * g.w + tap.sd + lo - g.pl, hi - lo);
+    zero_over(s, dst, at + hi, g.ow - hi);
 }
 
 /// Output row `oh`, columns `ow0 .. ow0 + len` of one reduction row, to `dst[at ..][.. len]`.
@@ -124,10 +157,8 @@ fn lower_segment<S: Simd>(s: S, g: &Geometry, tap: &Tap, x: &[f32], oh: usize, o
     }
     let row = tap.c_off + (ihp - g.pt) * g.w;
     if g.sw == 1 {
-        // Lane t reads padded column iwp0 + t: valid for pl <= iwp0 + t < pl + w.
         let iwp0 = ow0 + tap.sd;
-        let lo = g.pl.saturating_sub(iwp0).min(len);
-        let hi = (g.pl + g.w).saturating_sub(iwp0).min(len).max(lo);
+        let (lo, hi) = copy_lanes(g, iwp0, len);
         zero_over(s, dst, at, lo);
         if hi > lo {
             // `lo < len`, so `lo = pl - iwp0` or 0 with `iwp0 >= pl`: `iwp0 + lo >= pl`. (When

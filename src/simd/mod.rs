@@ -274,7 +274,7 @@ impl Tier {
 /// the x86 tiers run (and are checked against scalar) on any machine.
 ///
 /// ```ignore
-/// dispatch!(tier, GemmBlock<scalar: 4, 4; portable: 6, 2; avx2: 6, 2; avx512: 14, 2>(args))
+/// dispatch!(tier, GemmBlock<scalar: 4, 2; portable: 6, 2; avx2: 6, 2; avx512: 6, 4>(args))
 /// ```
 macro_rules! dispatch {
     ($tier:expr, $op:ident < scalar: $($sc:tt),+ ; portable: $($pc:tt),+ ; avx2: $($a2:tt),+ ; avx512: $($a5:tt),+ $(;)? > ( $($arg:expr),* $(,)? )) => {{

@@ -276,13 +276,13 @@ impl WinogradPlan {
         let tasks = images * least;
         if threads > 1 && tasks < threads {
             // Fewer tasks than threads: split the tile rows too when each chunk still holds
-            // half a GEMM panel of tiles, else only the output channels (every channel part
-            // transforms the whole input again). Measured (2026-11-26, Sapphire Rapids class,
-            // two threads, paired): resnet50_res3_3x3 (7 x 7 tiles, chunks of 4 and 3 rows)
-            // +21%; resnet50_res4_3x3 (4 x 4 tiles, 8 per chunk of 32-tile panels) -27%, so it
-            // splits channels only.
+            // a vector of tiles (a GEMM column vector), else only the output channels (every
+            // channel part transforms the whole input again). Measured (2026-11-26, Sapphire
+            // Rapids class, two threads, paired, avx512 14 x 32 GEMM tile): resnet50_res3_3x3
+            // (7 x 7 tiles, chunks of 4 and 3 rows) +21%; resnet50_res4_3x3 (4 x 4 tiles, 8
+            // per chunk) -27%, so it splits channels only.
             let split = threads.div_ceil(images).min(self.th);
-            if (self.th / split) * self.tw * 2 >= kernel::tile(self.tier).1 {
+            if (self.th / split) * self.tw >= self.tier.lanes() {
                 return split.max(least);
             }
             return least;
