@@ -474,26 +474,33 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     const { assert!(MR <= 16) };
     assert!(NV * l <= MAX_TILE_COLS);
     if mb == MR && nb == NV * l {
-        // Full tile: constant trip counts keep the accumulators in registers.
-        for (i, row_acc) in acc.iter().enumerate() {
-            // SAFETY: all MR rows of NV * LANES floats are valid (`mb == MR`, `nb == NV * LANES`).
-            let row = unsafe { c.add(i * ldc) };
-            let bias = if last && epi.has_bias() { Some(s.splat(epi.bias_of(row0 + i))) } else { None };
-            for (v, x) in row_acc.iter().enumerate() {
-                // SAFETY: as above.
-                unsafe {
-                    let p = row.add(v * l);
-                    let mut x = *x;
-                    if !first {
-                        x = s.add(s.load(p), x);
+        // Full tile. The rows are unrolled with constant indices, so the accumulators stay in
+        // registers: as a loop over `i`, LLVM kept the loop and spilled all 24 accumulators of
+        // the avx512 6 x 64 tile to the stack to index them. (A macro, not a closure: a
+        // closure is a function of its own, without the entry point's target features, and
+        // its intrinsics became calls: 4x slower.)
+        macro_rules! rows {
+            ($($i:literal)*) => { $( if $i < MR {
+                // SAFETY: all MR rows of NV * LANES floats are valid (`mb == MR`, `nb == NV * LANES`).
+                let row = unsafe { c.add($i * ldc) };
+                let bias = if last && epi.has_bias() { Some(s.splat(epi.bias_of(row0 + $i))) } else { None };
+                for (v, x) in acc[$i].iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe {
+                        let p = row.add(v * l);
+                        let mut x = *x;
+                        if !first {
+                            x = s.add(s.load(p), x);
+                        }
+                        if last {
+                            x = epi.apply_with(s, x, bias);
+                        }
+                        s.store(p, x);
                     }
-                    if last {
-                        x = epi.apply_with(s, x, bias);
-                    }
-                    s.store(p, x);
                 }
-            }
+            } )* };
         }
+        rows!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);
         return;
     }
     // Edge tile: spill the accumulators with constant indices (so the full-tile path above
