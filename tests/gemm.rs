@@ -32,11 +32,12 @@ fn every_tier_matches_the_reference_on_every_edge() {
         let (mr, nr) = tile(&tier.options).unwrap();
         let bl = blocking_for(&tier.options).unwrap();
         // Up to 256 (or 512) columns A is read in place, past that it is packed: both paths,
-        // every edge; 8 panels and a 16-column one (past 512 columns, packed) for the ragged
-        // last panel that stacks four A panels in one tile (avx512).
+        // every edge; ragged last panels of 16, 20 and 40 columns (avx512: one, two and three
+        // of its four vectors, the first two stacking four and two A panels in one tile),
+        // packed and (`nr + 20`) in place.
         let packed_n = 512usize.div_ceil(nr) * nr;
         let mut ns = sizes(nr, packed_n.max(9 * nr));
-        ns.push(packed_n + 16);
+        ns.extend([packed_n + 16, packed_n + 20, packed_n + 40, nr + 20]);
         let (ms, ks) = (sizes(mr, bl.mc.min(300)), sizes(8, bl.kc));
         for &m in &ms {
             for &n in &ns {

@@ -160,11 +160,12 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             jr += nr;
             continue;
         }
-        // A ragged last panel of at most one vector (a 7x7 image's 49 pixels, a 14x14 image's
-        // 16 Winograd tiles) runs the one-vector tile instead of computing NV vectors for it,
-        // over `NARROW_STACK` A panels at a time where the registers allow (below).
-        let narrow = NV > 1 && nb <= S::LANES;
-        let stack = if narrow && !ROWS && S::LANES >= 16 { NARROW_STACK } else { 1 };
+        // A ragged last panel (a 7x7 image's 49 pixels, a 14x14 image's 16 Winograd tiles, 28
+        // tiles of a half 28x28 image) runs a tile of just the vectors it needs instead of all
+        // NV, over several A panels at a time where the registers allow (`narrow_stack`).
+        let vectors = nb.div_ceil(S::LANES);
+        let narrow = NV > 1 && vectors < NV;
+        let stack = if narrow && !ROWS { narrow_stack(S::LANES, vectors) } else { 1 };
         let mut ir = 0;
         while ir < g.m {
             // Panels this call computes: `stack` while that many remain, then one at a time.
@@ -172,7 +173,7 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             let p = if panels_left >= stack { stack } else { 1 };
             let mb = (p * MR).min(g.m - ir);
             let ap = g.a[if ROWS { ir * lda } else { (ir / MR) * g.kc * MR }..].as_ptr();
-            // One call site for both tile widths.
+            // One call site per tile width.
             macro_rules! tile {
                 ($nv:expr) => {
                     micro_kernel::<S, MR, $nv, ROWS>(
@@ -199,27 +200,32 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             // asserts above); C rows `ir .. ir + mb`, columns `jr .. jr + nb` lie inside the
             // `m x n` tile the caller guarantees exclusive and valid.
             unsafe {
-                if p == NARROW_STACK {
-                    let c = g.c.add(ir * g.ldc + jr);
-                    narrow_stacked::<S, MR, NARROW_STACK>(
-                        s,
-                        g.kc,
-                        ap,
-                        bp,
-                        g.ldb,
-                        c,
-                        g.ldc,
-                        mb,
-                        nb,
-                        g.first,
-                        g.last,
-                        &g.epilogue,
-                        g.row0 + ir,
-                    )
-                } else if narrow {
-                    tile!(1)
-                } else {
-                    tile!(NV)
+                macro_rules! stacked {
+                    ($nv:expr, $p:expr) => {
+                        narrow_stacked::<S, MR, $nv, $p>(
+                            s,
+                            g.kc,
+                            ap,
+                            bp,
+                            g.ldb,
+                            g.c.add(ir * g.ldc + jr),
+                            g.ldc,
+                            mb,
+                            nb,
+                            g.first,
+                            g.last,
+                            &g.epilogue,
+                            g.row0 + ir,
+                        )
+                    };
+                }
+                match (narrow, vectors, p) {
+                    (false, _, _) => tile!(NV),
+                    (true, 1, 4) => stacked!(1, 4),
+                    (true, 2, 2) => stacked!(2, 2),
+                    (true, 1, _) => tile!(1),
+                    (true, 2, _) => tile!(2),
+                    (true, _, _) => tile!(3),
                 }
             };
             ir += p * MR;
@@ -389,24 +395,31 @@ fn prefetch_tile<S: Simd>(s: S, c: *mut f32, ldc: usize, mb: usize, nb: usize) {
     }
 }
 
-/// A panels stacked in one narrow (one-vector) tile on tiers with 32 vector registers:
-/// `4 x MR` accumulators (avx512: 24 of 32 zmm), so each B vector loaded feeds 24 FMAs instead
-/// of MR. Measured (2026-11-26, Sapphire Rapids, avx512 6 x 64, one thread, paired against
-/// one panel at a time): winograd resnet50_res5_3x3 (4 tiles) +10%, res4_3x3 (16 tiles) +2%
-/// (noise level); both as fast as with the former 14 x 32 tile.
-const NARROW_STACK: usize = 4;
+/// A panels stacked in one narrow tile (`vectors` of the tile's NV column vectors) on tiers
+/// with 32 vector registers, so each B vector loaded feeds more FMAs: 4 panels for one vector,
+/// 2 for two (avx512: 24 of 32 zmm as accumulators, like the full 6 x 64 tile). Measured
+/// (2026-11-26, Sapphire Rapids, avx512 6 x 64, one thread, paired against one panel at a
+/// time): winograd resnet50_res5_3x3 (4 tiles) +10%, res4_3x3 (16 tiles) +2% (noise level);
+/// both as fast as with the former 14 x 32 tile.
+const fn narrow_stack(lanes: usize, vectors: usize) -> usize {
+    match (lanes >= 16, vectors) {
+        (true, 1) => 4,
+        (true, 2) => 2,
+        _ => 1,
+    }
+}
 
-/// The one-vector tile over `P` packed A panels at once: `C[mb x nb] (+)= (P panels of kc x
-/// MR) * B-panel (kc x LANES)`, epilogue if `last`. Each output is the same FMA chain as in
-/// [`micro_kernel`] (one per reduction step, in order), so the two agree bit for bit.
+/// The `NVN`-vector tile over `P` packed A panels at once: `C[mb x nb] (+)= (P panels of kc x
+/// MR) * B-panel (kc x NVN * LANES)`, epilogue if `last`. Each output is the same FMA chain as
+/// in [`micro_kernel`] (one per reduction step, in order), so the two agree bit for bit.
 ///
 /// # Safety
 /// `a` holds `P` panels of `kc * MR` floats, one after the other; `b` has `kc` rows of
-/// `LANES` readable floats at stride `ldb`; `c` is valid for `mb <= P * MR` rows of
-/// `nb <= LANES` floats at stride `ldc`.
+/// `NVN * LANES` readable floats at stride `ldb`; `c` is valid for `mb <= P * MR` rows of
+/// `nb <= NVN * LANES` floats at stride `ldc`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn narrow_stacked<S: Simd, const MR: usize, const P: usize>(
+unsafe fn narrow_stacked<S: Simd, const MR: usize, const NVN: usize, const P: usize>(
     s: S,
     kc: usize,
     a: *const f32,
@@ -421,35 +434,47 @@ unsafe fn narrow_stacked<S: Simd, const MR: usize, const P: usize>(
     epi: &Epilogue<'_>,
     row0: usize,
 ) {
-    assert!(mb <= P * MR && nb <= S::LANES);
+    let l = S::LANES;
+    assert!(mb <= P * MR && nb <= NVN * l);
     prefetch_tile(s, c, ldc, mb, nb);
-    let mut acc = [[[s.zero(); 1]; MR]; P];
+    let mut acc = [[[s.zero(); NVN]; MR]; P];
     let panel = kc * MR;
     let mut ap = a;
     let mut bp = b;
     for _ in 0..kc {
-        // SAFETY: `LANES` floats of this B row are readable.
-        let bv = unsafe { s.load(bp) };
+        let mut bv = [s.zero(); NVN];
+        for (v, slot) in bv.iter_mut().enumerate() {
+            // SAFETY: `NVN * LANES` floats of this B row are readable.
+            *slot = unsafe { s.load(bp.add(v * l)) };
+        }
         for (p, tile) in acc.iter_mut().enumerate() {
             for (i, row) in tile.iter_mut().enumerate() {
                 // SAFETY: this step's float of row `i` of panel `p < P` is inside the `P`
                 // panels (`p * panel + k * MR + i < P * kc * MR`).
                 let av = unsafe { s.broadcast(ap.add(p * panel + i)) };
-                row[0] = s.fma(av, bv, row[0]);
+                for (x, b) in row.iter_mut().zip(&bv) {
+                    *x = s.fma(av, *b, *x);
+                }
             }
         }
         // Wrapping: after the last step the pointers may point past their buffers.
         ap = ap.wrapping_add(MR);
         bp = bp.wrapping_add(ldb);
     }
-    for (p, tile) in acc.iter().enumerate() {
-        let rows = mb.saturating_sub(p * MR).min(MR);
-        if rows > 0 {
-            // SAFETY: rows `p * MR .. p * MR + rows <= mb` and columns `< nb` of C are valid
-            // by the caller's contract.
-            unsafe { store_tile::<S, MR, 1>(s, *tile, c.add(p * MR * ldc), ldc, rows, nb, first, last, epi, row0 + p * MR) }
-        }
+    // Unrolled with constant indices, as `store_tile`'s rows: a loop over `p` indexed the
+    // accumulators in memory, and LLVM stored them to the stack after every FMA.
+    macro_rules! panels {
+        ($($p:literal)*) => { $( if $p < P {
+            let rows = mb.saturating_sub($p * MR).min(MR);
+            if rows > 0 {
+                // SAFETY: rows `p * MR .. p * MR + rows <= mb` and columns `< nb` of C are
+                // valid by the caller's contract.
+                unsafe { store_tile::<S, MR, NVN>(s, acc[$p], c.add($p * MR * ldc), ldc, rows, nb, first, last, epi, row0 + $p * MR) }
+            }
+        } )* };
     }
+    const { assert!(P <= 4) };
+    panels!(0 1 2 3);
 }
 
 /// Stores an accumulator tile: `C = acc` (first) or `C += acc`, then the epilogue if `last`.
