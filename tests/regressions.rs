@@ -208,3 +208,15 @@ fn one_by_one_over_large_images_in_packed_panels() {
     all_backends_agree(ConvProblem::new(2, 20, 41, 39, 13, 1, 1).with_bias(true).with_activation(Activation::Relu));
     all_backends_agree(ConvProblem::new(1, 8, 33, 35, 8, 1, 1).with_groups(2));
 }
+
+/// Stride-1 rows whose output is as wide as the input ("same" padding, also asymmetric and
+/// dilated, and `OW == 2 W` with stride 2 down the rows): im2col lowers each tap's whole output
+/// rows as one contiguous copy and then zeroes the padding lanes. Over 1800 pixels the chunks
+/// split mid-row, so partial first and last rows go the segment way around a run.
+#[test]
+fn im2col_contiguous_row_runs() {
+    all_backends_agree(ConvProblem::new(1, 64, 40, 45, 8, 3, 3).with_padding([1; 4]).with_bias(true));
+    all_backends_agree(ConvProblem::new(1, 64, 40, 45, 8, 3, 3).with_padding([1, 2, 1, 0]));
+    all_backends_agree(ConvProblem::new(1, 40, 30, 41, 5, 3, 3).with_padding([2; 4]).with_dilation([2, 2]));
+    all_backends_agree(ConvProblem::new(1, 3, 5, 2, 4, 3, 1).with_stride([2, 1]).with_padding([1, 1, 2, 1]));
+}

@@ -125,6 +125,7 @@ impl Im2colPlan {
             pl: p.params.padding[1],
             taps,
             direct,
+            contiguous_rows: p.params.stride[1] == 1 && p.w.checked_mul(p.params.stride[0]) == Some(shape.ow),
         };
         Im2colPlan {
             problem: *p,
