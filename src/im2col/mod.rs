@@ -22,7 +22,7 @@ use crate::caches::cache_sizes;
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
-use crate::gemm::blocking::{Blocking, balanced_kc, blocking};
+use crate::gemm::blocking::{Blocking, balanced_kc, blocking, streamed_mc};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{ConvProblem, ConvShape};
@@ -175,6 +175,11 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
         let lanes = t.npix.div_ceil(plan.nr) * plan.nr;
         let epilogue = Epilogue::new(plan.bias.as_deref(), plan.problem.params.activation);
         let a = &plan.packed[t.group];
+        // Fewer rows per block when this task's C streams past L2; the lowered block (B)
+        // fits half of L2 by construction (`chunk`).
+        let f32s = std::mem::size_of::<f32>();
+        let c_bytes = (t.m1 - t.m0).saturating_mul(lanes).saturating_mul(f32s);
+        let mc = streamed_mc(plan.blocking.mc, plan.mr, c_bytes, kc.saturating_mul(lanes).saturating_mul(f32s), cache_sizes().l2);
         let mut pc = 0;
         while pc < l {
             let kcb = kc.min(l - pc);
@@ -186,7 +191,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
             }
             let mut ic = t.m0;
             while ic < t.m1 {
-                let mcb = plan.blocking.mc.min(t.m1 - ic);
+                let mcb = mc.min(t.m1 - ic);
                 let args = BlockArgs {
                     a: a.block(pc, ic),
                     lda: None,
