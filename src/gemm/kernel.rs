@@ -173,10 +173,11 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             let p = if panels_left >= stack { stack } else { 1 };
             let mb = (p * MR).min(g.m - ir);
             let ap = g.a[if ROWS { ir * lda } else { (ir / MR) * g.kc * MR }..].as_ptr();
-            // One call site per tile width.
+            // One call site per tile shape: `$nv` vectors over `$p` stacked panels (`$rows`: A
+            // row-major, only with one panel).
             macro_rules! tile {
-                ($nv:expr) => {
-                    micro_kernel::<S, MR, $nv, ROWS>(
+                ($nv:expr, $p:expr, $rows:expr) => {
+                    micro_kernel::<S, MR, $nv, $p, $rows>(
                         s,
                         g.kc,
                         ap,
@@ -200,32 +201,14 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             // asserts above); C rows `ir .. ir + mb`, columns `jr .. jr + nb` lie inside the
             // `m x n` tile the caller guarantees exclusive and valid.
             unsafe {
-                macro_rules! stacked {
-                    ($nv:expr, $p:expr) => {
-                        narrow_stacked::<S, MR, $nv, $p>(
-                            s,
-                            g.kc,
-                            ap,
-                            bp,
-                            g.ldb,
-                            g.c.add(ir * g.ldc + jr),
-                            g.ldc,
-                            mb,
-                            nb,
-                            g.first,
-                            g.last,
-                            &g.epilogue,
-                            g.row0 + ir,
-                        )
-                    };
-                }
                 match (narrow, vectors, p) {
-                    (false, _, _) => tile!(NV),
-                    (true, 1, 4) => stacked!(1, 4),
-                    (true, 2, 2) => stacked!(2, 2),
-                    (true, 1, _) => tile!(1),
-                    (true, 2, _) => tile!(2),
-                    (true, _, _) => tile!(3),
+                    (false, _, _) => tile!(NV, 1, ROWS),
+                    // Stacked panels (`p > 1`) only without `ROWS` (`stack` above).
+                    (true, 1, 4) => tile!(1, 4, false),
+                    (true, 2, 2) => tile!(2, 2, false),
+                    (true, 1, _) => tile!(1, 1, ROWS),
+                    (true, 2, _) => tile!(2, 1, ROWS),
+                    (true, _, _) => tile!(3, 1, ROWS),
                 }
             };
             ir += p * MR;
@@ -319,17 +302,20 @@ unsafe fn column_panel<S: Simd, const MR: usize, const NC: usize>(s: S, g: &Bloc
     }
 }
 
-/// `C[mb x nb] (+)= A-panel (kc x MR) * B-panel (kc x NV*LANES)`, epilogue if `last`. With
-/// `ROWS`, A is instead `mb` row-major rows of `kc` floats at stride `lda` (rows past `mb`
-/// repeat the last one: computed, never stored).
+/// `C[mb x nb] (+)= A * B-panel (kc x NV*LANES)`, epilogue if `last`, where A is `P` packed
+/// panels of `kc x MR` one after the other (`mb <= P * MR` rows: the full tile is `P = 1`,
+/// [`narrow_stack`] stacks more under a narrow one) or, with `ROWS` (and `P = 1`), `mb` row-major
+/// rows of `kc` floats at stride `lda` (rows past `mb` repeat the last one: computed, never
+/// stored). Every output is one FMA chain over the reduction steps in order, whatever `P`, so
+/// all tile shapes agree bit for bit.
 ///
 /// # Safety
-/// `a` holds `kc * MR` floats (or with `ROWS`, `mb >= 1` rows of `kc` at stride `lda`); `b`
-/// has `kc` rows of `NV * LANES` readable floats at stride `ldb`; `c` is valid for
-/// `mb <= MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
+/// `a` holds `P * kc * MR` floats (or with `ROWS`, `mb >= 1` rows of `kc` at stride `lda`);
+/// `b` has `kc` rows of `NV * LANES` readable floats at stride `ldb`; `c` is valid for
+/// `mb <= P * MR` rows of `nb <= NV * LANES` floats at stride `ldc`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, const ROWS: bool>(
+pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, const P: usize, const ROWS: bool>(
     s: S,
     kc: usize,
     a: *const f32,
@@ -346,13 +332,17 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, con
     row0: usize,
 ) {
     let l = S::LANES;
+    const { assert!(P >= 1 && P <= 4 && (P == 1 || !ROWS)) };
+    assert!(mb <= P * MR && nb <= NV * l);
     prefetch_tile(s, c, ldc, mb, nb);
-    let mut acc = [[s.zero(); NV]; MR];
-    // Where row `i` of a reduction step is, from the step's A pointer: the packed panel's
-    // `i`, or row `min(i, mb - 1)` of the row-major block.
-    let mut a_off = [0usize; MR];
-    for (i, off) in a_off.iter_mut().enumerate() {
-        *off = if ROWS { i.min(mb.max(1) - 1) * lda } else { i };
+    let mut acc = [[[s.zero(); NV]; MR]; P];
+    // Where row `i` of panel `p` is, from a reduction step's A pointer: the packed panels'
+    // `p * kc * MR + i`, or row `min(i, mb - 1)` of the row-major block.
+    let mut a_off = [[0usize; MR]; P];
+    for (p, offs) in a_off.iter_mut().enumerate() {
+        for (i, off) in offs.iter_mut().enumerate() {
+            *off = if ROWS { i.min(mb.max(1) - 1) * lda } else { p * kc * MR + i };
+        }
     }
     let a_step = if ROWS { 1 } else { MR };
     let (mut ap, mut bp) = (a, b);
@@ -362,12 +352,15 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, con
             // SAFETY: `v * l + l <= NV * LANES` floats of this B row are readable.
             *slot = unsafe { s.load(bp.add(v * l)) };
         }
-        for (i, row) in acc.iter_mut().enumerate() {
-            // SAFETY: this step's float of row `i` is in bounds (packed: `i < MR` of the
-            // panel row; row-major: a row `< mb`, column `< kc`).
-            let av = unsafe { s.broadcast(ap.add(a_off[i])) };
-            for (v, x) in row.iter_mut().enumerate() {
-                *x = s.fma(av, bv[v], *x);
+        for (tile, offs) in acc.iter_mut().zip(&a_off) {
+            for (row, off) in tile.iter_mut().zip(offs) {
+                // SAFETY: this step's float of row `i` of panel `p` is in bounds (packed:
+                // `p * kc * MR + k * MR + i < P * kc * MR`; row-major: a row `< mb`, column
+                // `< kc`).
+                let av = unsafe { s.broadcast(ap.add(*off)) };
+                for (x, b) in row.iter_mut().zip(&bv) {
+                    *x = s.fma(av, *b, *x);
+                }
             }
         }
         // Wrapping: after the last row the pointers may point past their buffers (B rows are
@@ -375,8 +368,20 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, con
         ap = ap.wrapping_add(a_step);
         bp = bp.wrapping_add(ldb);
     }
-    // SAFETY: rows `< mb` and columns `< nb` of C are valid by the caller's contract.
-    unsafe { store_tile::<S, MR, NV>(s, acc, c, ldc, mb, nb, first, last, epi, row0) }
+    // Unrolled with constant indices, as `store_tile`'s rows: a loop over `p` indexed the
+    // accumulators in memory, and LLVM stored them to the stack after every FMA (and, when
+    // the full tile went through this loop too, after the reduction: im2col whisper -12..-50%).
+    macro_rules! panels {
+        ($($p:literal)*) => { $( if $p < P {
+            let rows = mb.saturating_sub($p * MR).min(MR);
+            if rows > 0 {
+                // SAFETY: rows `p * MR .. p * MR + rows <= mb` and columns `< nb` of C are
+                // valid by the caller's contract.
+                unsafe { store_tile::<S, MR, NV>(s, acc[$p], c.add($p * MR * ldc), ldc, rows, nb, first, last, epi, row0 + $p * MR) }
+            }
+        } )* };
+    }
+    panels!(0 1 2 3);
 }
 
 /// Prefetches the C tile toward L1 while the reduction runs (it is read back unless `first`,
@@ -407,74 +412,6 @@ const fn narrow_stack(lanes: usize, vectors: usize) -> usize {
         (true, 2) => 2,
         _ => 1,
     }
-}
-
-/// The `NVN`-vector tile over `P` packed A panels at once: `C[mb x nb] (+)= (P panels of kc x
-/// MR) * B-panel (kc x NVN * LANES)`, epilogue if `last`. Each output is the same FMA chain as
-/// in [`micro_kernel`] (one per reduction step, in order), so the two agree bit for bit.
-///
-/// # Safety
-/// `a` holds `P` panels of `kc * MR` floats, one after the other; `b` has `kc` rows of
-/// `NVN * LANES` readable floats at stride `ldb`; `c` is valid for `mb <= P * MR` rows of
-/// `nb <= NVN * LANES` floats at stride `ldc`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn narrow_stacked<S: Simd, const MR: usize, const NVN: usize, const P: usize>(
-    s: S,
-    kc: usize,
-    a: *const f32,
-    b: *const f32,
-    ldb: usize,
-    c: *mut f32,
-    ldc: usize,
-    mb: usize,
-    nb: usize,
-    first: bool,
-    last: bool,
-    epi: &Epilogue<'_>,
-    row0: usize,
-) {
-    let l = S::LANES;
-    assert!(mb <= P * MR && nb <= NVN * l);
-    prefetch_tile(s, c, ldc, mb, nb);
-    let mut acc = [[[s.zero(); NVN]; MR]; P];
-    let panel = kc * MR;
-    let mut ap = a;
-    let mut bp = b;
-    for _ in 0..kc {
-        let mut bv = [s.zero(); NVN];
-        for (v, slot) in bv.iter_mut().enumerate() {
-            // SAFETY: `NVN * LANES` floats of this B row are readable.
-            *slot = unsafe { s.load(bp.add(v * l)) };
-        }
-        for (p, tile) in acc.iter_mut().enumerate() {
-            for (i, row) in tile.iter_mut().enumerate() {
-                // SAFETY: this step's float of row `i` of panel `p < P` is inside the `P`
-                // panels (`p * panel + k * MR + i < P * kc * MR`).
-                let av = unsafe { s.broadcast(ap.add(p * panel + i)) };
-                for (x, b) in row.iter_mut().zip(&bv) {
-                    *x = s.fma(av, *b, *x);
-                }
-            }
-        }
-        // Wrapping: after the last step the pointers may point past their buffers.
-        ap = ap.wrapping_add(MR);
-        bp = bp.wrapping_add(ldb);
-    }
-    // Unrolled with constant indices, as `store_tile`'s rows: a loop over `p` indexed the
-    // accumulators in memory, and LLVM stored them to the stack after every FMA.
-    macro_rules! panels {
-        ($($p:literal)*) => { $( if $p < P {
-            let rows = mb.saturating_sub($p * MR).min(MR);
-            if rows > 0 {
-                // SAFETY: rows `p * MR .. p * MR + rows <= mb` and columns `< nb` of C are
-                // valid by the caller's contract.
-                unsafe { store_tile::<S, MR, NVN>(s, acc[$p], c.add($p * MR * ldc), ldc, rows, nb, first, last, epi, row0 + $p * MR) }
-            }
-        } )* };
-    }
-    const { assert!(P <= 4) };
-    panels!(0 1 2 3);
 }
 
 /// Stores an accumulator tile: `C = acc` (first) or `C += acc`, then the epilogue if `last`.
