@@ -102,7 +102,7 @@ fn reps_for(target: Duration, one_run: Duration) -> usize {
 /// millisecond of repeated runs, for about `budget` (at least `min_pairs` pairs), and returns
 /// the median over pairs of `time(A) / time(B)`: below 1 when A is faster. Each pair is
 /// measured within a millisecond, so the slow swings of a shared machine's speed, which move
-/// separate medians by 10-30%, cancel out of every ratio. `auto` settles its close calls so.
+/// separate medians by 10-30%, cancel out of every ratio. `auto` settles its choice between the two fastest so.
 pub fn paired_ratio(a: &mut Bench<'_>, b: &mut Bench<'_>, budget: Duration, min_pairs: usize) -> Result<f64, ConvError> {
     let reps = reps_for(Duration::from_micros(500), a.run_once()?.max(b.run_once()?));
     let sample = |bench: &mut Bench<'_>| bench.run_repeated(reps).map(|t| t.as_secs_f64());
