@@ -92,6 +92,13 @@ pub const fn streamed_mc(mc: usize, mr: usize, c_bytes: usize, b_bytes: usize, l
     if rows < mc { rows } else { mc }
 }
 
+/// [`streamed_mc`] for a block of `c_floats` floats of C and `b_floats` of packed B, against
+/// this CPU's L2 ([`cache_sizes`]).
+pub fn streamed_mc_here(mc: usize, mr: usize, c_floats: usize, b_floats: usize) -> usize {
+    let f32s = std::mem::size_of::<f32>();
+    streamed_mc(mc, mr, c_floats.saturating_mul(f32s), b_floats.saturating_mul(f32s), cache_sizes().l2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use crate::backend::PlanOptions;
 use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::problem::Activation;
-use blocking::{balanced_mc, blocking, streamed_mc};
+use blocking::{balanced_mc, blocking, streamed_mc_here};
 use kernel::{BlockArgs, gemm_block};
 use pack::{PackedA, pack_b};
 
@@ -103,9 +103,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
         let ncb = nc.min(n - jc);
         let mut bbuf = vec![0.0f32; ncb.div_ceil(nr) * nr * bl.kc];
         // Fewer rows per block when this chunk's C streams past L2 (`streamed_mc`).
-        let f32s = std::mem::size_of::<f32>();
-        let c_bytes = m.saturating_mul(ncb).saturating_mul(f32s);
-        let mc = streamed_mc(bl.mc, mr, c_bytes, bbuf.len().saturating_mul(f32s), crate::caches::cache_sizes().l2);
+        let mc = streamed_mc_here(bl.mc, mr, m.saturating_mul(ncb), bbuf.len());
         let mut pc = 0;
         while pc < k {
             let kcb = bl.kc.min(k - pc);

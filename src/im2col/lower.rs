@@ -195,9 +195,12 @@ fn rows_run<S: Simd>(s: S, g: &Geometry, tap: &Tap, x: &[f32], oh: usize, rows: 
     let src = tap.c_off + (first * g.sh + tap.rd - g.pt) * g.w + tap.sd + lo - g.pl;
     copy_over(s, dst, start + lo, x, src, (end - first - 1) * ow + hi - lo);
     zero_over(s, dst, start + (end - first - 1) * ow + hi, (oh + rows - end) * ow + ow - hi);
-    for row in dst[start..start + (end - first) * ow].chunks_exact_mut(ow) {
-        row[..lo].fill(0.0);
-        row[hi..].fill(0.0);
+    // The padding lanes the run copied over: the first row's left ones, then each row's right
+    // ones with the next row's left ones (adjacent in `dst`). The last row's right lanes were
+    // zeroed with the rows below.
+    dst[start..start + lo].fill(0.0);
+    for r in 1..end - first {
+        dst[start + (r - 1) * ow + hi..start + r * ow + lo].fill(0.0);
     }
 }
 

@@ -22,7 +22,7 @@ use crate::caches::cache_sizes;
 use crate::epilogue::Epilogue;
 use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
-use crate::gemm::blocking::{Blocking, balanced_kc, blocking, streamed_mc};
+use crate::gemm::blocking::{Blocking, balanced_kc, blocking, streamed_mc_here};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{ConvProblem, ConvShape};
@@ -177,9 +177,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
         let a = &plan.packed[t.group];
         // Fewer rows per block when this task's C streams past L2; the lowered block (B)
         // fits half of L2 by construction (`chunk`).
-        let f32s = std::mem::size_of::<f32>();
-        let c_bytes = (t.m1 - t.m0).saturating_mul(lanes).saturating_mul(f32s);
-        let mc = streamed_mc(plan.blocking.mc, plan.mr, c_bytes, kc.saturating_mul(lanes).saturating_mul(f32s), cache_sizes().l2);
+        let mc = streamed_mc_here(plan.blocking.mc, plan.mr, (t.m1 - t.m0).saturating_mul(lanes), kc.saturating_mul(lanes));
         let mut pc = 0;
         while pc < l {
             let kcb = kc.min(l - pc);
