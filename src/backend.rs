@@ -165,8 +165,9 @@ impl PlanOptions {
     }
 
     /// Make `winograd` plans use this variant instead of the default
-    /// [`WinogradTile::F4x4`](crate::winograd::WinogradTile::F4x4) (ignored by the other
-    /// backends). F(4x4) is the more accurate; F(6x6) does fewer multiplies.
+    /// ([`WinogradTile::for_output`](crate::winograd::WinogradTile::for_output): F(2x2) on small
+    /// images, else F(4x4)); ignored by the other backends. F(2x2) is the most accurate and
+    /// F(6x6) does the fewest multiplies.
     ///
     /// ```
     /// use convkit::{PlanOptions, winograd::WinogradTile};

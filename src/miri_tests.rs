@@ -33,9 +33,12 @@ fn run_all(isa: Isa) {
                 continue; // auto only times the others
             }
             let opts = PlanOptions::default().with_isa(isa);
-            // Winograd once per variant (F(6x6) only on request).
-            let variants =
-                if b.name() == "winograd" { vec![opts.clone(), opts.with_winograd_tile(WinogradTile::F6x6)] } else { vec![opts] };
+            // Winograd once per variant.
+            let variants = if b.name() == "winograd" {
+                [WinogradTile::F2x2, WinogradTile::F4x4, WinogradTile::F6x6].map(|t| opts.clone().with_winograd_tile(t)).to_vec()
+            } else {
+                vec![opts]
+            };
             for o in variants {
                 match check(b, &p, &o) {
                     Ok(CheckOutcome::Agreed(_)) | Ok(CheckOutcome::Unsupported(_)) => {}

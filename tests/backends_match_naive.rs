@@ -48,10 +48,18 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(2000), failure_persistence: None, ..ProptestConfig::default() })]
 
-    /// Winograd on its own ground (3x3 stride 1), within its documented bound.
+    /// Winograd on its own ground (3x3 stride 1), within its documented bound: the default
+    /// variant (F(2x2) or F(4x4) by output size) ...
     #[test]
     fn winograd_matches_naive(p in testing::problems_3x3_s1()) {
         check_everywhere("winograd", &p)?;
+    }
+
+    /// ... and F(2x2) or F(4x4) on request (half the cases each), whatever the size.
+    #[test]
+    fn winograd_f2x2_or_f4x4_matches_naive(p in testing::problems_3x3_s1(), f2 in proptest::bool::ANY) {
+        let tile = if f2 { WinogradTile::F2x2 } else { WinogradTile::F4x4 };
+        check_everywhere_with("winograd", &p, |o| o.with_winograd_tile(tile))?;
     }
 
     /// Winograd F(6x6) (on request) too, within its own bound.

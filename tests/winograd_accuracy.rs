@@ -68,6 +68,11 @@ fn measured_error_stays_under_the_promised_factor(tile: WinogradTile) {
 }
 
 #[test]
+fn f2x2_error_stays_under_its_promised_factor() {
+    measured_error_stays_under_the_promised_factor(WinogradTile::F2x2);
+}
+
+#[test]
 fn f4x4_error_stays_under_its_promised_factor() {
     measured_error_stays_under_the_promised_factor(WinogradTile::F4x4);
 }

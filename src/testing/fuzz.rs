@@ -135,9 +135,14 @@ fn conv_differential_body(data: &[u8]) {
     let tiers = test_tiers();
     let tier = &tiers[tier_pick as usize % tiers.len()];
     let mut options = tier.options.clone().with_auto(AutoOptions::rules_only());
-    // The seed's low bit picks the Winograd variant (keeps the input layout of the corpus).
-    if seed & 1 == 1 {
-        options = options.with_winograd_tile(crate::winograd::WinogradTile::F6x6);
+    // The seed's low bits pick the Winograd variant (keeps the input layout of the corpus):
+    // the default for the size, F(6x6), F(2x2) or F(4x4).
+    use crate::winograd::WinogradTile;
+    match seed & 3 {
+        1 => options = options.with_winograd_tile(WinogradTile::F6x6),
+        2 => options = options.with_winograd_tile(WinogradTile::F2x2),
+        3 => options = options.with_winograd_tile(WinogradTile::F4x4),
+        _ => {}
     }
     let checker = Checker::new(&p, seed).unwrap_or_else(|e| panic!("{e}"));
     for b in backends() {

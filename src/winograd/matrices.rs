@@ -1,8 +1,8 @@
 //! The Winograd minimal-filtering matrices (Lavin & Gray, "Fast Algorithms for Convolutional
 //! Neural Networks", 2016) for 3x3 kernels: `Y = A^T [(G g G^T) * (B^T d B)] A` computes the
 //! `M x M` correlation of an `ALPHA x ALPHA` input tile `d` (ALPHA = M + 2) with the 3x3 filter
-//! `g`. Interpolation points: F(4x4, 3x3) uses 0, +-1, +-2 and infinity; F(6x6, 3x3) adds
-//! +-1/2. The unit tests below check both against the direct correlation in f64.
+//! `g`. Interpolation points: F(2x2, 3x3) uses 0, +-1 and infinity; F(4x4, 3x3) 0, +-1, +-2 and infinity; F(6x6, 3x3) adds
+//! +-1/2. The unit tests below check each against the direct correlation in f64.
 #![forbid(unsafe_code)]
 
 /// One Winograd variant: its matrices, in f64 (the filter transform runs in f64 at plan time;
@@ -18,6 +18,15 @@ pub(crate) struct Variant<const ALPHA: usize, const M: usize> {
     #[cfg_attr(not(test), allow(dead_code))]
     pub at: [[f64; ALPHA]; M],
 }
+
+/// F(2x2, 3x3): 4x4 tiles, 16 products per 4 outputs (2.25x fewer multiplies than direct),
+/// with the smallest coefficients (0, +-1 and 1/2) and the most reuse of each transformed
+/// filter (one per 2 x 2 output pixels).
+pub(crate) const F2X2: Variant<4, 2> = Variant {
+    bt: [[1.0, 0.0, -1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, -1.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]],
+    g: [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]],
+    at: [[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]],
+};
 
 /// F(4x4, 3x3): 6x6 tiles, 36 products per 16 outputs (4x fewer multiplies than direct).
 pub(crate) const F4X4: Variant<6, 4> = Variant {
@@ -138,6 +147,7 @@ mod tests {
 
     #[test]
     fn matrices_compute_the_3x3_correlation() {
+        verify(&F2X2);
         verify(&F4X4);
         verify(&F6X6);
     }

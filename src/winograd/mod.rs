@@ -1,6 +1,7 @@
 //! The `winograd` backend: 3x3, stride-1, dense (or grouped) convolutions by Winograd's
-//! minimal filtering (Lavin & Gray), F(4x4, 3x3) (36 multiplies per 16 outputs instead of
-//! 144) by default, or F(6x6, 3x3) (64 per 36 instead of 324) on request ([`WinogradTile`]).
+//! minimal filtering (Lavin & Gray): F(4x4, 3x3) (36 multiplies per 16 outputs instead of
+//! 144) by default, F(2x2, 3x3) (16 per 4 instead of 36) by default on small images, or
+//! F(6x6, 3x3) (64 per 36 instead of 324) on request ([`WinogradTile`]).
 //!
 //! Per group: the filters are transformed once, at plan time (`U = G g G^T`, in f64, rounded
 //! to f32) and packed per transform-domain position `xi` into the GEMM micro-kernel's panels.
@@ -38,12 +39,18 @@ use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::PackedA;
 use crate::problem::{Activation, ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
-use matrices::{F4X4, F6X6};
-use transform::{Band, F4, F6, TileTransform, fill_band, input_channel, output_channel};
+use matrices::{F2X2, F4X4, F6X6};
+use transform::{Band, F2, F4, F6, TileTransform, fill_band, input_channel, output_channel};
 
 /// Smallest channels per group (input and output) Winograd accepts: below it the transforms
 /// cost more than the multiplies they save.
 pub const MIN_CHANNELS_PER_GROUP: usize = 4;
+
+/// Error factor promised by F(2x2, 3x3) plans over the transform bound (window 1). Its
+/// coefficients are 0, +-1 and 1/2, all exact, so its errors are far below F(4x4)'s: measured
+/// worst over the suite and 2544 problems of the edge-biased 3x3 strategy, random and integer
+/// data: 0.039 (`tests/winograd_accuracy.rs`, 400 on every test run); promised with margin.
+pub const F2X2_ERROR_FACTOR: f64 = 0.25;
 
 /// Error factor promised by F(4x4, 3x3) plans over the transform bound: the dot-product
 /// bound with the tile-mixing sum ([`Accuracy::window`] = 3, the outputs that share a tile).
@@ -60,7 +67,8 @@ pub const F6X6_ERROR_FACTOR: f64 = 3.0;
 
 /// The Winograd variant of a plan: the output tile it computes per transform.
 ///
-/// Plans use F(4x4) unless [`PlanOptions::with_winograd_tile`] asks for F(6x6). F(6x6) does
+/// Plans use [`WinogradTile::for_output`] (F(2x2) on small images, else F(4x4)) unless
+/// [`PlanOptions::with_winograd_tile`] asks for a variant. F(6x6) does
 /// 21% fewer multiplies per output (ragged edges aside) but measured slower here on every
 /// layer tried (2026-11-25, Zen 3 AVX2, one thread, GFLOP/s F(4x4) vs F(6x6): res2_3x3 141
 /// vs 103, res3_3x3 172 vs 128, vgg16_conv2_2 200 vs 145, 256 channels at 54x54 207 vs 209):
@@ -82,6 +90,9 @@ pub const F6X6_ERROR_FACTOR: f64 = 3.0;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WinogradTile {
+    /// F(2x2, 3x3): 4x4 input tiles, 16 products per 4 outputs; the smallest transformed
+    /// filters and the most accurate.
+    F2x2,
     /// F(4x4, 3x3): 6x6 input tiles, 36 products per 16 outputs; the more accurate.
     #[default]
     F4x4,
@@ -89,10 +100,35 @@ pub enum WinogradTile {
     F6x6,
 }
 
+/// Plans for outputs of fewer F(4x4) tiles than this use F(2x2) by default
+/// ([`WinogradTile::for_output`]).
+///
+/// Every transformed filter element is used once per tile of the image in the GEMM, and
+/// F(4x4)'s filters are 36 planes (F(2x2)'s 16): on small images F(4x4) streams its filters
+/// from L3 for few uses each. Measured (2026-11-27, Sapphire Rapids class, avx512, one thread,
+/// paired, F(2x2) speed over F(4x4); F(4x4) tiles in brackets): resnet50_res5_3x3 7x7 [4]
+/// 2.44x, resnet50_res4_3x3 14x14 [16] 1.20x, 14x14 at 64 / 128 / 512 channels 1.06x /
+/// 1.15x / 1.62x, 20x20 [25] at 128 channels 1.02x; 24x24 [36] at 128 / 256 channels 0.87x /
+/// 1.01x, 28x28 [49] at 64 0.78x, resnet50_res3_3x3 [49] 0.79x, res2_3x3 [196] 0.83x.
+pub const F2X2_BELOW_F4X4_TILES: usize = 32;
+
 impl WinogradTile {
-    /// Output tile extent `M` (4 or 6).
+    /// The default variant for an `oh x ow` output: [`WinogradTile::F2x2`] when it takes fewer
+    /// than [`F2X2_BELOW_F4X4_TILES`] F(4x4) tiles, else [`WinogradTile::F4x4`].
+    ///
+    /// ```
+    /// use convkit::winograd::WinogradTile;
+    /// assert_eq!(WinogradTile::for_output(14, 14), WinogradTile::F2x2);
+    /// assert_eq!(WinogradTile::for_output(28, 28), WinogradTile::F4x4);
+    /// ```
+    pub fn for_output(oh: usize, ow: usize) -> WinogradTile {
+        if oh.div_ceil(4).saturating_mul(ow.div_ceil(4)) < F2X2_BELOW_F4X4_TILES { WinogradTile::F2x2 } else { WinogradTile::F4x4 }
+    }
+
+    /// Output tile extent `M` (2, 4 or 6).
     pub fn m(self) -> usize {
         match self {
+            WinogradTile::F2x2 => 2,
             WinogradTile::F4x4 => 4,
             WinogradTile::F6x6 => 6,
         }
@@ -106,6 +142,7 @@ impl WinogradTile {
     /// The error factor plans of this variant promise ([`Accuracy::factor`]).
     pub fn error_factor(self) -> f64 {
         match self {
+            WinogradTile::F2x2 => F2X2_ERROR_FACTOR,
             WinogradTile::F4x4 => F4X4_ERROR_FACTOR,
             WinogradTile::F6x6 => F6X6_ERROR_FACTOR,
         }
@@ -113,6 +150,7 @@ impl WinogradTile {
 
     fn name(self) -> &'static str {
         match self {
+            WinogradTile::F2x2 => "f2x2",
             WinogradTile::F4x4 => "f4x4",
             WinogradTile::F6x6 => "f6x6",
         }
@@ -160,7 +198,7 @@ impl Backend for Winograd {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         let tier = options.tier()?;
         self.supports(problem)?;
-        let tile = options.winograd_tile().unwrap_or_default();
+        let tile = options.winograd_tile().unwrap_or_else(|| WinogradTile::for_output(shape.oh, shape.ow));
         Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier, tile)))
     }
 }
@@ -209,6 +247,7 @@ impl WinogradPlan {
                     let f = &weights[((g * kg + k) * cg + c) * 9..][..9];
                     let mut put = |xi: usize, v: f64| u[xi][k * cg + c] = v as f32;
                     match tile {
+                        WinogradTile::F2x2 => F2X2.filter(f).iter().flatten().enumerate().for_each(|(xi, v)| put(xi, *v)),
                         WinogradTile::F4x4 => F4X4.filter(f).iter().flatten().enumerate().for_each(|(xi, v)| put(xi, *v)),
                         WinogradTile::F6x6 => F6X6.filter(f).iter().flatten().enumerate().for_each(|(xi, v)| put(xi, *v)),
                     }
@@ -232,7 +271,8 @@ impl WinogradPlan {
         // in one block, but put the GEMM's B rows `alpha^2 * ldv` apart. Measured (2026-11-25,
         // Zen 3): channel-major is faster for F(4x4) up to 128 reduction rows per block
         // (res2 +24%, res3 +7%, vgg +2..6%) or small chunks (7x7: +8%), slower at 192..256 rows
-        // of large chunks (-2..5%) and for F(6x6) (-9%).
+        // of large chunks (-2..5%) and for F(6x6) (-9%). For F(2x2) (2026-11-27, Sapphire Rapids
+        // class): within noise (res4 +0.7%, res5 -2.6%, 20x20 +4%, 14x14 at 512 -6.5%).
         let channel_major = tile == WinogradTile::F4x4 && (bl.kc <= 128 || alpha * alpha * ldv <= 2048);
         let band = Band {
             h: p.h,
@@ -361,6 +401,7 @@ impl Plan for WinogradPlan {
             };
             // SAFETY: task (n, g, tile rows, channel part) alone writes its output pixels.
             match self.tile {
+                WinogradTile::F2x2 => gemm_dispatch!(self.tier, WinogradF2Task(work)),
                 WinogradTile::F4x4 => gemm_dispatch!(self.tier, WinogradF4Task(work)),
                 WinogradTile::F6x6 => gemm_dispatch!(self.tier, WinogradF6Task(work)),
             }
@@ -387,10 +428,20 @@ struct Work<'a> {
     m: &'a mut [f32],
 }
 
+/// One task of an F(2x2, 3x3) plan.
+struct WinogradF2Task<'a, const MR: usize, const NV: usize>(Work<'a>);
 /// One task of an F(4x4, 3x3) plan.
 struct WinogradF4Task<'a, const MR: usize, const NV: usize>(Work<'a>);
 /// One task of an F(6x6, 3x3) plan.
 struct WinogradF6Task<'a, const MR: usize, const NV: usize>(Work<'a>);
+
+impl<const MR: usize, const NV: usize> WithSimd for WinogradF2Task<'_, MR, NV> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, s: S) {
+        run_task::<S, MR, NV, F2, 4, 2>(s, self.0)
+    }
+}
 
 impl<const MR: usize, const NV: usize> WithSimd for WinogradF4Task<'_, MR, NV> {
     type Output = ();

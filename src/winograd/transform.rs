@@ -1,4 +1,4 @@
-//! Winograd F(4x4, 3x3) and F(6x6, 3x3) input and output transforms, written once over
+//! Winograd F(2x2, 3x3), F(4x4, 3x3) and F(6x6, 3x3) input and output transforms, written once over
 //! [`Simd`] and the [`TileTransform`] of a variant, with one vector lane per tile.
 //!
 //! The input arrives as a zero-padded band whose rows are split into `M` phases (phase `p`
@@ -20,10 +20,26 @@ pub(crate) trait TileTransform<const ALPHA: usize, const M: usize> {
     fn at<S: Simd>(s: S, m: [S::V; ALPHA]) -> [S::V; M];
 }
 
+/// F(2x2, 3x3): 4x4 input tiles, 2x2 output tiles.
+pub(crate) struct F2;
 /// F(4x4, 3x3): 6x6 input tiles, 4x4 output tiles.
 pub(crate) struct F4;
 /// F(6x6, 3x3): 8x8 input tiles, 6x6 output tiles.
 pub(crate) struct F6;
+
+impl TileTransform<4, 2> for F2 {
+    /// `B^T x` for F(2x2, 3x3): `[x0 - x2, x1 + x2, x2 - x1, x1 - x3]`.
+    #[inline(always)]
+    fn bt<S: Simd>(s: S, x: [S::V; 4]) -> [S::V; 4] {
+        [s.sub(x[0], x[2]), s.add(x[1], x[2]), s.sub(x[2], x[1]), s.sub(x[1], x[3])]
+    }
+
+    /// `A^T m` for F(2x2, 3x3): `[m0 + m1 + m2, m1 - m2 - m3]`.
+    #[inline(always)]
+    fn at<S: Simd>(s: S, m: [S::V; 4]) -> [S::V; 2] {
+        [s.add(s.add(m[0], m[1]), m[2]), s.sub(s.sub(m[1], m[2]), m[3])]
+    }
+}
 
 impl TileTransform<6, 4> for F4 {
     /// `B^T x` for F(4x4, 3x3), with shared subexpressions (13 operations):
@@ -166,6 +182,21 @@ pub(crate) fn fill_band<S: Simd, const M: usize>(
             let out = &mut dst[at..at + row_len];
             let mut q0 = 0;
             let l = S::LANES;
+            if M == 2 {
+                // Two phases at once: one round of deinterleaving 2 * LANES floats.
+                while q0 + l <= band.wq {
+                    // SAFETY: floats `2 * q0 .. 2 * (q0 + l) <= 2 * wq` of `staging` and
+                    // `p * wq + q0 .. + l <= 2 * wq` of `out`.
+                    unsafe {
+                        let src = staging.as_ptr().add(2 * q0);
+                        let (p0, p1) = s.deinterleave(s.load(src), s.load(src.add(l)));
+                        let dst = out.as_mut_ptr().add(q0);
+                        s.store(dst, p0);
+                        s.store(dst.add(band.wq), p1);
+                    }
+                    q0 += l;
+                }
+            }
             if M == 4 {
                 // Four phases at once: two rounds of deinterleaving 4 * LANES floats.
                 while q0 + l <= band.wq {
@@ -292,6 +323,36 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
             for i in 0..M {
                 y[i] = T::at(s, u[i]);
             }
+            if M == 2 {
+                // Interleave the 2 columns of every tile into 2 * LANES consecutive pixels per
+                // output row; store the `px` of them inside the output.
+                let px = (ow - tx * 2).min(2 * l);
+                for (i, yi) in y.iter().enumerate() {
+                    let row = oh0 + tr * M + i;
+                    if row >= oh {
+                        break;
+                    }
+                    let (a, b) = s.interleave(epi.apply_with(s, yi[0], bias), epi.apply_with(s, yi[1], bias));
+                    // SAFETY: `row < oh` and columns `tx * 2 .. tx * 2 + px <= ow`.
+                    unsafe {
+                        let p = out.add(row * ow + tx * 2);
+                        let xs = [a, b];
+                        for q in 0..2 {
+                            let (at, x) = (q * l, xs[q]);
+                            if at + l <= px {
+                                s.store(p.add(at), x);
+                            } else {
+                                if at < px {
+                                    s.store_partial(p.add(at), px - at, x);
+                                }
+                                break;
+                            }
+                        }
+                    }
+                }
+                tx += l;
+                continue;
+            }
             if M == 4 {
                 // Interleave the 4 columns of every tile into 4 * LANES consecutive pixels per
                 // output row, and store the `px` of them inside the output (whole vectors,
@@ -360,7 +421,7 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
 mod tests {
     use super::*;
     use crate::simd::Scalar;
-    use crate::winograd::matrices::{F4X4, F6X6, Variant};
+    use crate::winograd::matrices::{F2X2, F4X4, F6X6, Variant};
 
     /// The hand-coded transforms of `T` are exactly `v`'s matrices (column by column on unit
     /// vectors).
@@ -381,6 +442,7 @@ mod tests {
 
     #[test]
     fn hand_coded_transforms_equal_the_matrices() {
+        hand_coded_equal::<F2, 4, 2>(&F2X2);
         hand_coded_equal::<F4, 6, 4>(&F4X4);
         hand_coded_equal::<F6, 8, 6>(&F6X6);
     }
