@@ -106,10 +106,11 @@ pub enum WinogradTile {
 /// Every transformed filter element is used once per tile of the image in the GEMM, and
 /// F(4x4)'s filters are 36 planes (F(2x2)'s 16): on small images F(4x4) streams its filters
 /// from L3 for few uses each. Measured (2026-11-27, Sapphire Rapids class, avx512, one thread,
-/// paired, F(2x2) speed over F(4x4); F(4x4) tiles in brackets): resnet50_res5_3x3 7x7 [4]
-/// 2.44x, resnet50_res4_3x3 14x14 [16] 1.20x, 14x14 at 64 / 128 / 512 channels 1.06x /
-/// 1.15x / 1.62x, 20x20 [25] at 128 channels 1.02x; 24x24 [36] at 128 / 256 channels 0.87x /
-/// 1.01x, 28x28 [49] at 64 0.78x, resnet50_res3_3x3 [49] 0.79x, res2_3x3 [196] 0.83x.
+/// paired, F(2x2) speed over F(4x4); F(4x4) tiles per image after the size):
+/// resnet50_res5_3x3 7x7 (4) 2.44x, resnet50_res4_3x3 14x14 (16) 1.20x, 14x14 at 64 / 128 /
+/// 512 channels 1.06x / 1.15x / 1.62x, 20x20 (25) at 128 channels 1.02x; 24x24 (36) at 128 /
+/// 256 channels 0.87x / 1.01x, 28x28 (49) at 64 0.78x, resnet50_res3_3x3 (49) 0.79x,
+/// res2_3x3 (196) 0.83x.
 pub const F2X2_BELOW_F4X4_TILES: usize = 32;
 
 impl WinogradTile {
