@@ -96,7 +96,7 @@ pub enum WinogradTile {
     /// F(4x4, 3x3): 6x6 input tiles, 36 products per 16 outputs; the more accurate.
     #[default]
     F4x4,
-    /// F(6x6, 3x3): 8x8 input tiles, 64 products per 36 outputs; the fewer multiplies.
+    /// F(6x6, 3x3): 8x8 input tiles, 64 products per 36 outputs; the fewest multiplies.
     F6x6,
 }
 
