@@ -270,11 +270,17 @@ impl WinogradPlan {
         }
         // Channel-major V and M (`[c][xi][t]`) keep each channel's transform writes and reads
         // in one block, but put the GEMM's B rows `alpha^2 * ldv` apart. Measured (2026-11-25,
-        // Zen 3): channel-major is faster for F(4x4) up to 128 reduction rows per block
-        // (res2 +24%, res3 +7%, vgg +2..6%) or small chunks (7x7: +8%), slower at 192..256 rows
-        // of large chunks (-2..5%) and for F(6x6) (-9%). For F(2x2) (2026-11-27, Sapphire Rapids
-        // class): within noise (res4 +0.7%, res5 -2.6%, 20x20 +4%, 14x14 at 512 -6.5%).
-        let channel_major = tile == WinogradTile::F4x4 && (bl.kc <= 128 || alpha * alpha * ldv <= 2048);
+        // Zen 3, 512 KiB L2): channel-major is faster for F(4x4) up to 128 reduction rows per
+        // block (res2 +24%, res3 +7%, vgg +2..6%) or small chunks (7x7: +8%), slower at
+        // 192..256 rows of large chunks (-2..5%) and for F(6x6) (-9%). With a 2 MiB L2
+        // (2026-11-27, Sapphire Rapids class, paired, row-major over channel-major) large chunks
+        // are faster row-major at any reduction block (res2 +5/+9.5/+4.5%, vgg +7/+5/+2%),
+        // chunks of 49 tiles (`alpha^2 * ldv` = 2880) level or faster channel-major (res3
+        // -2/+5/-2%, 28x28 at 64 channels -7/-4%); F(2x2) level either way (res4 +0.7%, res5
+        // -2.6%, 20x20 +4%, 14x14 at 512 channels -6.5%). So: small chunks, or up to 128 rows
+        // per block while L2 is under 1 MiB.
+        let small_l2 = crate::caches::cache_sizes().l2 < 1 << 20;
+        let channel_major = tile == WinogradTile::F4x4 && (alpha * alpha * ldv <= 3072 || (small_l2 && bl.kc <= 128));
         let band = Band {
             h: p.h,
             w: p.w,
