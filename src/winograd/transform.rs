@@ -182,37 +182,22 @@ pub(crate) fn fill_band<S: Simd, const M: usize>(
             let out = &mut dst[at..at + row_len];
             let mut q0 = 0;
             let l = S::LANES;
-            if M == 2 {
-                // Two phases at once: one round of deinterleaving 2 * LANES floats.
+            if M == 2 || M == 4 {
+                // All phases at once: `M` vectors of the padded row become one vector of each
+                // phase (`split_phases`).
                 while q0 + l <= band.wq {
-                    // SAFETY: floats `2 * q0 .. 2 * (q0 + l) <= 2 * wq` of `staging` and
-                    // `p * wq + q0 .. + l <= 2 * wq` of `out`.
+                    // SAFETY: floats `M * q0 .. M * (q0 + l) <= M * wq` of `staging` and
+                    // `p * wq + q0 .. + l <= M * wq` of `out` for `p < M`.
                     unsafe {
-                        let src = staging.as_ptr().add(2 * q0);
-                        let (p0, p1) = s.deinterleave(s.load(src), s.load(src.add(l)));
+                        let src = staging.as_ptr().add(M * q0);
+                        let mut row = [s.zero(); M];
+                        for (q, e) in row.iter_mut().enumerate() {
+                            *e = s.load(src.add(q * l));
+                        }
                         let dst = out.as_mut_ptr().add(q0);
-                        s.store(dst, p0);
-                        s.store(dst.add(band.wq), p1);
-                    }
-                    q0 += l;
-                }
-            }
-            if M == 4 {
-                // Four phases at once: two rounds of deinterleaving 4 * LANES floats.
-                while q0 + l <= band.wq {
-                    // SAFETY: floats `4 * q0 .. 4 * (q0 + l) <= 4 * wq` of `staging` and
-                    // `p * wq + q0 .. + l <= 4 * wq` of `out`.
-                    unsafe {
-                        let src = staging.as_ptr().add(4 * q0);
-                        let (e1, o1) = s.deinterleave(s.load(src), s.load(src.add(l)));
-                        let (e2, o2) = s.deinterleave(s.load(src.add(2 * l)), s.load(src.add(3 * l)));
-                        let (p0, p2) = s.deinterleave(e1, e2);
-                        let (p1, p3) = s.deinterleave(o1, o2);
-                        let dst = out.as_mut_ptr().add(q0);
-                        s.store(dst, p0);
-                        s.store(dst.add(band.wq), p1);
-                        s.store(dst.add(2 * band.wq), p2);
-                        s.store(dst.add(3 * band.wq), p3);
+                        for (p, e) in split_phases(s, row).iter().enumerate() {
+                            s.store(dst.add(p * band.wq), *e);
+                        }
                     }
                     q0 += l;
                 }
@@ -323,41 +308,10 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
             for i in 0..M {
                 y[i] = T::at(s, u[i]);
             }
-            if M == 2 {
-                // Interleave the 2 columns of every tile into 2 * LANES consecutive pixels per
-                // output row; store the `px` of them inside the output.
-                let px = (ow - tx * 2).min(2 * l);
-                for (i, yi) in y.iter().enumerate() {
-                    let row = oh0 + tr * M + i;
-                    if row >= oh {
-                        break;
-                    }
-                    let (a, b) = s.interleave(epi.apply_with(s, yi[0], bias), epi.apply_with(s, yi[1], bias));
-                    // SAFETY: `row < oh` and columns `tx * 2 .. tx * 2 + px <= ow`.
-                    unsafe {
-                        let p = out.add(row * ow + tx * 2);
-                        let xs = [a, b];
-                        for q in 0..2 {
-                            let (at, x) = (q * l, xs[q]);
-                            if at + l <= px {
-                                s.store(p.add(at), x);
-                            } else {
-                                if at < px {
-                                    s.store_partial(p.add(at), px - at, x);
-                                }
-                                break;
-                            }
-                        }
-                    }
-                }
-                tx += l;
-                continue;
-            }
-            if M == 4 {
-                // Interleave the 4 columns of every tile into 4 * LANES consecutive pixels per
-                // output row, and store the `px` of them inside the output (whole vectors,
-                // then one partial vector at a ragged right edge).
-                let px = (ow - tx * 4).min(4 * l);
+            if M == 2 || M == 4 {
+                // Interleave the `M` columns of every tile into `M * LANES` consecutive pixels
+                // per output row (`merge_columns`) and store the `px` of them inside the output.
+                let px = (ow - tx * M).min(M * l);
                 for (i, yi) in y.iter().enumerate() {
                     let row = oh0 + tr * M + i;
                     if row >= oh {
@@ -367,26 +321,8 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
                     for j in 0..M {
                         v[j] = epi.apply_with(s, yi[j], bias);
                     }
-                    let (e_lo, e_hi) = s.interleave(v[0], v[2]);
-                    let (o_lo, o_hi) = s.interleave(v[1], v[3]);
-                    let (a, b) = s.interleave(e_lo, o_lo);
-                    let (c, d) = s.interleave(e_hi, o_hi);
-                    // SAFETY: `row < oh` and columns `tx * 4 .. tx * 4 + px <= ow`.
-                    unsafe {
-                        let p = out.add(row * ow + tx * 4);
-                        let xs = [a, b, c, d];
-                        for q in 0..4 {
-                            let (at, x) = (q * l, xs[q]);
-                            if at + l <= px {
-                                s.store(p.add(at), x);
-                            } else {
-                                if at < px {
-                                    s.store_partial(p.add(at), px - at, x);
-                                }
-                                break;
-                            }
-                        }
-                    }
+                    // SAFETY: `row < oh` and columns `tx * M .. tx * M + px <= ow`.
+                    unsafe { store_run(s, out.add(row * ow + tx * M), px, &merge_columns(s, v)) };
                 }
                 tx += l;
                 continue;
@@ -413,6 +349,65 @@ pub(crate) unsafe fn output_channel<S: Simd, T: TileTransform<ALPHA, M>, const A
                 }
             }
             tx += l;
+        }
+    }
+}
+
+/// The `M` phases (`M` = 2 or 4) of `M * LANES` consecutive floats held in `row`: phase `p`
+/// gets floats `p, p + M, p + 2M, ..` (one round of deinterleaving per factor of two).
+#[inline(always)]
+fn split_phases<S: Simd, const M: usize>(s: S, row: [S::V; M]) -> [S::V; M] {
+    let mut out = row;
+    if M == 2 {
+        (out[0], out[1]) = s.deinterleave(row[0], row[1]);
+    } else if M == 4 {
+        let (e1, o1) = s.deinterleave(row[0], row[1]);
+        let (e2, o2) = s.deinterleave(row[2], row[3]);
+        (out[0], out[2]) = s.deinterleave(e1, e2);
+        (out[1], out[3]) = s.deinterleave(o1, o2);
+    } else {
+        unreachable!("split_phases takes 2 or 4 phases");
+    }
+    out
+}
+
+/// The inverse of [`split_phases`]: `M` vectors of column `j` of `LANES` tiles into the
+/// `M * LANES` consecutive pixels of their output row.
+#[inline(always)]
+fn merge_columns<S: Simd, const M: usize>(s: S, cols: [S::V; M]) -> [S::V; M] {
+    let mut out = cols;
+    if M == 2 {
+        (out[0], out[1]) = s.interleave(cols[0], cols[1]);
+    } else if M == 4 {
+        let (e_lo, e_hi) = s.interleave(cols[0], cols[2]);
+        let (o_lo, o_hi) = s.interleave(cols[1], cols[3]);
+        (out[0], out[1]) = s.interleave(e_lo, o_lo);
+        (out[2], out[3]) = s.interleave(e_hi, o_hi);
+    } else {
+        unreachable!("merge_columns takes 2 or 4 columns");
+    }
+    out
+}
+
+/// Stores the first `px` floats of the vectors `xs` (laid end to end) at `p`: whole vectors,
+/// then one partial vector at a ragged end.
+///
+/// # Safety
+/// `p` is writable for `px` floats.
+#[inline(always)]
+unsafe fn store_run<S: Simd>(s: S, p: *mut f32, px: usize, xs: &[S::V]) {
+    let l = S::LANES;
+    for (q, x) in xs.iter().enumerate() {
+        let at = q * l;
+        if at + l <= px {
+            // SAFETY: `at + l <= px` floats from `p` (the caller's bound).
+            unsafe { s.store(p.add(at), *x) };
+        } else {
+            if at < px {
+                // SAFETY: `px - at` floats from `p + at` (the caller's bound).
+                unsafe { s.store_partial(p.add(at), px - at, *x) };
+            }
+            break;
         }
     }
 }
