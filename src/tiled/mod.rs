@@ -115,10 +115,19 @@ impl DensePlan {
         // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
         // third, so stride 1 keeps half.
         let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
-        let taps_per_block = (cache_sizes().l1d / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
+        // A reduction whose packed weights fit in 4/5 of L1 runs as one block: no partial sums
+        // parked and reloaded between blocks. Measured (2026-11-27, 48 KiB L1, one thread,
+        // paired): resnet50_conv1 (147 taps, 37.6 KiB; was 3 blocks of 49) +9% (twice);
+        // 12 channels 3x3 at 56x56 (108 taps; was 90 + 18) +8-11%; 16 channels (144 taps) level.
+        let l1 = cache_sizes().l1d;
+        let taps_per_block = if shape.reduction.saturating_mul(kb * 4) <= l1 / 5 * 4 {
+            shape.reduction
+        } else {
+            (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs)
+        };
         // Output rows per task: the band of input rows they read and, when the reduction takes
         // several blocks, the partial sums of their pixels take about half of L2. Without the
-        // partial sums in the budget, resnet50_conv1 (3 blocks of 49 taps, 28 KiB of sums per
+        // partial sums in the budget, resnet50_conv1 (then 3 blocks of 49 taps, 28 KiB of sums per
         // output row) ran as one 112-row band on a 2 MiB L2, its sums spilling to L3: 4% slower.
         let row_len = if padded { probe.row_len() } else { p.w };
         let row_bytes = shape.cg * row_len * 4;
