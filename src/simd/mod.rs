@@ -119,6 +119,23 @@ pub trait Simd: Copy + Send + Sync + 'static {
     /// `p .. p + n` must be writable and `n <= LANES`.
     unsafe fn store_partial(self, p: *mut f32, n: usize, v: Self::V);
 
+    /// Writes the upper `LANES / 2` lanes to `p .. p + LANES / 2` (nothing for one lane).
+    ///
+    /// # Safety
+    /// `p .. p + LANES / 2` must be writable.
+    #[inline(always)]
+    unsafe fn store_high_half(self, p: *mut f32, v: Self::V) {
+        let l = Self::LANES;
+        assert!(l <= transpose::MAX_LANES, "vectors of at most MAX_LANES lanes");
+        let mut buf = [0.0f32; transpose::MAX_LANES];
+        // SAFETY: `buf` holds `MAX_LANES >= LANES` floats.
+        unsafe { self.store(buf.as_mut_ptr(), v) };
+        for (i, x) in buf[l / 2..l].iter().enumerate() {
+            // SAFETY: `i < LANES / 2` floats from `p` are writable (the caller's contract).
+            unsafe { p.add(i).write(*x) };
+        }
+    }
+
     /// Hints that the cache line holding `p` will be read soon. Never faults (any address is
     /// fine); a no-op on tiers without prefetch instructions.
     #[inline(always)]

@@ -26,6 +26,28 @@ pub(crate) fn transpose<S: Simd>(s: S, mut v: [S::V; MAX_LANES]) -> [S::V; MAX_L
     v
 }
 
+/// Transposes the `LANES / 2 x LANES` matrix in `v[.. LANES / 2]` (row `i` in `v[i]`) into
+/// pairs of columns: after `log2(LANES / 2)` rounds of pairing `v[i]` with `v[i + LANES / 4]`,
+/// vector `j < LANES / 2` holds column `2j` in its lower half and column `2j + 1` in its upper
+/// half. Half the rounds of [`transpose`] on half the vectors, for tiles of at most
+/// `LANES / 2` rows.
+#[inline(always)]
+pub(crate) fn transpose_half<S: Simd>(s: S, mut v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
+    let rows = S::LANES / 2;
+    let mut width = 1;
+    while width < rows {
+        let mut next = [s.zero(); MAX_LANES];
+        for i in 0..rows / 2 {
+            let (lo, hi) = s.interleave(v[i], v[i + rows / 2]);
+            next[2 * i] = lo;
+            next[2 * i + 1] = hi;
+        }
+        v = next;
+        width *= 2;
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,6 +69,47 @@ mod tests {
                 s.store_slice(t[j], &mut col);
                 (0..l).all(|i| col[i] == m[i * l + j])
             })
+        }
+    }
+
+    struct HalfTransposed;
+    impl WithSimd for HalfTransposed {
+        type Output = bool;
+        fn with_simd<S: Simd>(self, s: S) -> bool {
+            let (l, rows) = (S::LANES, S::LANES / 2);
+            let m: Vec<f32> = (0..rows * l).map(|i| i as f32).collect();
+            let mut v = [s.zero(); MAX_LANES];
+            for (i, slot) in v.iter_mut().enumerate().take(rows) {
+                *slot = s.load_slice(&m[i * l..][..l]);
+            }
+            let t = transpose_half(s, v);
+            (0..rows).all(|j| {
+                let mut pair = vec![0.0; l];
+                s.store_slice(t[j], &mut pair);
+                let mut high = vec![-1.0; rows];
+                // SAFETY: `high` holds `LANES / 2` floats.
+                unsafe { s.store_high_half(high.as_mut_ptr(), t[j]) };
+                (0..rows).all(|i| pair[i] == m[i * l + 2 * j] && pair[rows + i] == m[i * l + 2 * j + 1] && high[i] == pair[rows + i])
+            })
+        }
+    }
+
+    #[test]
+    fn half_rounds_transpose_into_column_pairs() {
+        assert!(run_scalar(HalfTransposed));
+        assert!(crate::simd::run_portable(HalfTransposed));
+        #[cfg(feature = "testing")]
+        {
+            assert!(HalfTransposed.with_simd(crate::simd::Emulated::<8>));
+            assert!(HalfTransposed.with_simd(crate::simd::Emulated::<16>));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = crate::simd::x86_64::Avx2::new() {
+            assert!(crate::simd::x86_64::run_avx2(t, HalfTransposed));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if let Some(t) = crate::simd::x86_64::Avx512::new() {
+            assert!(crate::simd::x86_64::run_avx512(t, HalfTransposed));
         }
     }
 

@@ -123,6 +123,11 @@ impl Simd for Avx2 {
         unsafe { _mm256_maskstore_ps(p, lane_mask(n), v) }
     }
     #[inline(always)]
+    unsafe fn store_high_half(self, p: *mut f32, v: __m256) {
+        // SAFETY: AVX is present; the caller guarantees 4 writable floats at `p`.
+        unsafe { _mm_storeu_ps(p, _mm256_extractf128_ps::<1>(v)) }
+    }
+    #[inline(always)]
     unsafe fn broadcast(self, p: *const f32) -> __m256 {
         // SAFETY: AVX is present; the caller guarantees `p` readable.
         unsafe { _mm256_broadcast_ss(&*p) }

@@ -121,4 +121,10 @@ impl Simd for Avx512 {
         // guarantees writable.
         unsafe { _mm512_mask_storeu_ps(p, lane_mask(n), v) }
     }
+    #[inline(always)]
+    unsafe fn store_high_half(self, p: *mut f32, v: __m512) {
+        // SAFETY: AVX-512F (and so AVX) is present; the caller guarantees 8 writable floats at
+        // `p`. The upper 256 bits are extracted as four doubles (AVX-512F; the float form needs DQ).
+        unsafe { _mm256_storeu_ps(p, _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)))) }
+    }
 }
