@@ -7,8 +7,10 @@
 //! rows and any stride or dilation costs nothing extra; borders were removed beforehand (the
 //! input is either unpadded or a zero-padded band). Bias and activation are applied to the
 //! accumulators, which are then written to NCHW transposed (each channel's `P` pixels are
-//! contiguous in the output): in registers, one vector per channel, where a tile's pixels fit
-//! a vector (the avx2 and avx512 wide tiles); through a small stack tile otherwise.
+//! contiguous in the output): in registers, two channels per vector (one per half) where a
+//! tile's pixels fit half a vector (the avx512 wide tile and most `PT`-pixel tail tiles), one
+//! channel per vector where they fit a whole one (the avx2 wide tile); through a small stack
+//! tile otherwise.
 //!
 //! Tiles per tier (accumulators + weight vectors + 1 broadcast <= vector registers, and the
 //! wide tile's `P` pixel offsets fit the general registers beside the loop's pointers):

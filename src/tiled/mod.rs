@@ -85,7 +85,8 @@ struct DensePlan {
     col_step: usize,
     /// Output rows per task.
     band_rows: usize,
-    /// Taps per reduction block (its packed weights take L1 / (1 + column segments)).
+    /// Taps per reduction block: the whole reduction when its packed weights fit in 4/5 of L1,
+    /// else as many whole `r x s` taps as fit L1 / (1 + column segments).
     taps_per_block: usize,
     /// Partial-sum floats per task.
     acc_len: usize,
