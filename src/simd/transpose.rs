@@ -7,33 +7,27 @@ use super::Simd;
 /// Widest vector of any tier (avx512): the size of a transpose's register array.
 pub(crate) const MAX_LANES: usize = 16;
 
-/// Transposes the `LANES x LANES` matrix in `v[.. LANES]` (row `i` in `v[i]`): after
-/// `log2(LANES)` rounds of pairing `v[i]` with `v[i + LANES / 2]`, vector `j` holds column `j`.
+/// Transposes the `LANES x LANES` matrix in `v[.. LANES]` (row `i` in `v[i]`): vector `j`
+/// holds column `j` ([`interleave_rounds`] over all `LANES` rows).
 #[inline(always)]
-pub(crate) fn transpose<S: Simd>(s: S, mut v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
-    let l = S::LANES;
-    let mut width = 1;
-    while width < l {
-        let mut next = [s.zero(); MAX_LANES];
-        for i in 0..l / 2 {
-            let (lo, hi) = s.interleave(v[i], v[i + l / 2]);
-            next[2 * i] = lo;
-            next[2 * i + 1] = hi;
-        }
-        v = next;
-        width *= 2;
-    }
-    v
+pub(crate) fn transpose<S: Simd>(s: S, v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
+    interleave_rounds(s, v, S::LANES)
 }
 
 /// Transposes the `LANES / 2 x LANES` matrix in `v[.. LANES / 2]` (row `i` in `v[i]`) into
-/// pairs of columns: after `log2(LANES / 2)` rounds of pairing `v[i]` with `v[i + LANES / 4]`,
-/// vector `j < LANES / 2` holds column `2j` in its lower half and column `2j + 1` in its upper
-/// half. Half the rounds of [`transpose`] on half the vectors, for tiles of at most
-/// `LANES / 2` rows.
+/// pairs of columns: vector `j < LANES / 2` holds column `2j` in its lower half and column
+/// `2j + 1` in its upper half. Half the rounds of [`transpose`] on half the vectors, for
+/// tiles of at most `LANES / 2` rows.
 #[inline(always)]
-pub(crate) fn transpose_half<S: Simd>(s: S, mut v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
-    let rows = S::LANES / 2;
+pub(crate) fn transpose_half<S: Simd>(s: S, v: [S::V; MAX_LANES]) -> [S::V; MAX_LANES] {
+    interleave_rounds(s, v, S::LANES / 2)
+}
+
+/// `log2(rows)` rounds of pairing `v[i]` with `v[i + rows / 2]` (`rows` a power of two, at
+/// most `LANES`): rotates the bits of each float's (row, lane) index so the `rows x LANES`
+/// matrix in `v[.. rows]` comes out as its `LANES x rows` transpose, row-major.
+#[inline(always)]
+fn interleave_rounds<S: Simd>(s: S, mut v: [S::V; MAX_LANES], rows: usize) -> [S::V; MAX_LANES] {
     let mut width = 1;
     while width < rows {
         let mut next = [s.zero(); MAX_LANES];
@@ -53,6 +47,7 @@ mod tests {
     use super::*;
     use crate::simd::{WithSimd, run_scalar};
 
+    #[derive(Clone, Copy)]
     struct Transposed;
     impl WithSimd for Transposed {
         type Output = bool;
@@ -72,6 +67,7 @@ mod tests {
         }
     }
 
+    #[derive(Clone, Copy)]
     struct HalfTransposed;
     impl WithSimd for HalfTransposed {
         type Output = bool;
@@ -94,41 +90,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn half_rounds_transpose_into_column_pairs() {
-        assert!(run_scalar(HalfTransposed));
-        assert!(crate::simd::run_portable(HalfTransposed));
+    /// Runs `op` on every tier this host has and the 8- and 16-lane emulations.
+    fn holds_on_every_tier<Op: WithSimd<Output = bool> + Copy>(op: Op) {
+        assert!(run_scalar(op));
+        assert!(crate::simd::run_portable(op));
         #[cfg(feature = "testing")]
         {
-            assert!(HalfTransposed.with_simd(crate::simd::Emulated::<8>));
-            assert!(HalfTransposed.with_simd(crate::simd::Emulated::<16>));
+            assert!(op.with_simd(crate::simd::Emulated::<8>));
+            assert!(op.with_simd(crate::simd::Emulated::<16>));
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(t) = crate::simd::x86_64::Avx2::new() {
-            assert!(crate::simd::x86_64::run_avx2(t, HalfTransposed));
+            assert!(crate::simd::x86_64::run_avx2(t, op));
         }
         #[cfg(target_arch = "x86_64")]
         if let Some(t) = crate::simd::x86_64::Avx512::new() {
-            assert!(crate::simd::x86_64::run_avx512(t, HalfTransposed));
+            assert!(crate::simd::x86_64::run_avx512(t, op));
         }
     }
 
     #[test]
+    fn half_rounds_transpose_into_column_pairs() {
+        holds_on_every_tier(HalfTransposed);
+    }
+
+    #[test]
     fn interleave_rounds_transpose() {
-        assert!(run_scalar(Transposed));
-        assert!(crate::simd::run_portable(Transposed));
-        #[cfg(feature = "testing")]
-        {
-            assert!(Transposed.with_simd(crate::simd::Emulated::<8>));
-            assert!(Transposed.with_simd(crate::simd::Emulated::<16>));
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(t) = crate::simd::x86_64::Avx2::new() {
-            assert!(crate::simd::x86_64::run_avx2(t, Transposed));
-        }
-        #[cfg(target_arch = "x86_64")]
-        if let Some(t) = crate::simd::x86_64::Avx512::new() {
-            assert!(crate::simd::x86_64::run_avx512(t, Transposed));
-        }
+        holds_on_every_tier(Transposed);
     }
 }

@@ -370,43 +370,37 @@ unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::
                 }
             }
             // Channel k's pixels are contiguous in NCHW. A full tile whose pixels fit one
-            // vector (avx2 and avx512 wide tiles) is transposed in registers and stored as one
-            // vector per channel, running `LANES - P` pixels past the tile: the task's next
-            // tile (written later, `spare` says it exists) overwrites them. Through the stack
-            // and element by element, this store took 10% of resnet50_conv1 (147 taps a tile).
-            // A tile of at most half a vector of pixels (avx512's 6-pixel tiles) takes half the
-            // transpose: two channels per vector, one per half, each stored as half a vector
-            // running `LANES / 2 - P` pixels past the tile. The full transpose's interleaves
-            // (64 per 16 channels) took 6% of resnet50_conv1 (2026-11-27).
-            if 2 * P <= l && l <= MAX_LANES && l.is_power_of_two() && pvalid == P && kvalid == KV * l && spare >= l / 2 - P {
+            // vector (avx2's wide tile) is transposed in registers and stored as one vector per
+            // channel, running `LANES - P` pixels past the tile: the task's next tile (written
+            // later, `spare` says it exists) overwrites them. Through the stack and element by
+            // element, this store took 10% of resnet50_conv1 (147 taps a tile). A tile of at
+            // most half a vector of pixels (avx512's 6-pixel tile) takes half the transpose: two
+            // channels per vector, one per half, each stored as half a vector (running
+            // `LANES / 2 - P` pixels past); the full transpose's interleaves (64 per 16
+            // channels) took 6% of resnet50_conv1 (2026-11-27).
+            let half = 2 * P <= l;
+            let run = if half { l / 2 } else { l };
+            if P <= run && l <= MAX_LANES && l.is_power_of_two() && pvalid == P && kvalid == KV * l && spare >= run - P {
                 for v in 0..KV {
                     let mut rows = [s.zero(); MAX_LANES];
                     for (row, y) in rows.iter_mut().zip(&ys) {
                         *row = y[v];
                     }
-                    let pairs = transpose_half(s, rows);
-                    for (j, pair) in pairs.iter().enumerate().take(l / 2) {
-                        // SAFETY: channels `v * l + 2j, + 1 < kvalid`; pixels `< pvalid + spare`
-                        // are writable (caller's contract) and `l / 2 <= P + spare`.
-                        unsafe {
-                            s.store_partial(out.add((v * l + 2 * j) * plane), l / 2, *pair);
-                            s.store_high_half(out.add((v * l + 2 * j + 1) * plane), *pair);
+                    if half {
+                        for (j, pair) in transpose_half(s, rows).iter().enumerate().take(l / 2) {
+                            // SAFETY: channels `v * l + 2j, + 1 < kvalid`; pixels `< pvalid +
+                            // spare` are writable (caller's contract) and `l / 2 <= P + spare`.
+                            unsafe {
+                                s.store_partial(out.add((v * l + 2 * j) * plane), l / 2, *pair);
+                                s.store_high_half(out.add((v * l + 2 * j + 1) * plane), *pair);
+                            }
                         }
-                    }
-                }
-                return;
-            }
-            if P <= l && l <= MAX_LANES && l.is_power_of_two() && pvalid == P && kvalid == KV * l && spare >= l - P {
-                for v in 0..KV {
-                    let mut rows = [s.zero(); MAX_LANES];
-                    for (row, y) in rows.iter_mut().zip(&ys) {
-                        *row = y[v];
-                    }
-                    let cols = transpose(s, rows);
-                    for (j, col) in cols.iter().enumerate().take(l) {
-                        // SAFETY: channel `v * l + j < kvalid`, pixels `< pvalid + spare` are
-                        // writable (caller's contract) and `l <= P + spare`.
-                        unsafe { s.store(out.add((v * l + j) * plane), *col) };
+                    } else {
+                        for (j, col) in transpose(s, rows).iter().enumerate().take(l) {
+                            // SAFETY: channel `v * l + j < kvalid`, pixels `< pvalid + spare` are
+                            // writable (caller's contract) and `l <= P + spare`.
+                            unsafe { s.store(out.add((v * l + j) * plane), *col) };
+                        }
                     }
                 }
                 return;
