@@ -228,22 +228,30 @@ pub(crate) fn channel_parts(base: usize, channels: usize, align: usize) -> (usiz
 
 /// How many bands to cut `rows` rows (output rows, or pixel panels) into, each at most
 /// `max_rows` (what the workspace holds), when `others` independent tasks (images x groups)
-/// run beside each band:
-/// the fewest bands, unless their task count would split unevenly over the pool's threads
-/// while there are few tasks per thread; then the next count that splits evenly (at most
-/// twice as many bands). Band `i` covers rows `i * rows / bands .. (i + 1) * rows / bands`
-/// ([`band_range`]), so bands differ by at most one row.
+/// run beside each band: of `fewest ..= 2 * fewest` bands, the count whose busiest thread has
+/// the least work, counting each band's rows plus one row for what every band pays again (its
+/// halo rows, its setup); on ties the fewest. Band `i` covers rows
+/// `i * rows / bands .. (i + 1) * rows / bands` ([`band_range`]), so bands differ by at most
+/// one row. One thread, or one band in all: the fewest.
 ///
 /// deeplab_dilated_d2 (32 rows of at most 10) ran as bands of 10, 10, 10 and 2 rows: two
-/// threads scaled 1.6x. As 4 x 8 rows they scale 1.9x (2026-11-26, Zen 3).
+/// threads scaled 1.6x. As 4 x 8 rows they scale 1.9x (2026-11-26, Zen 3). vgg16_conv2_2
+/// (112 rows of at most 11) ran as 11 bands, 6 on one thread and 5 on the other; as 12 bands
+/// two threads ran it up to 4% faster (2026-11-27, avx512, one plan timed with the old and the
+/// new count in turn, four runs: +0.4, +3.8, -0.4, +3.2%); im2col's chunks were level.
 pub(crate) fn band_count(rows: usize, max_rows: usize, others: usize) -> usize {
     let fewest = rows.div_ceil(max_rows.max(1)).max(1);
     let threads = rayon::current_num_threads().max(1);
-    let tasks = others.max(1).saturating_mul(fewest);
-    if fewest == 1 || tasks.is_multiple_of(threads) || tasks >= 4 * threads {
+    if fewest == 1 || threads == 1 {
         return fewest;
     }
-    (fewest..=rows.min(2 * fewest)).find(|b| others.max(1).saturating_mul(*b).is_multiple_of(threads)).unwrap_or(fewest)
+    // The busiest thread's tasks times a band's rows (`rows / b`, plus one), as a float: a
+    // heuristic, and the same on every run for the same pool.
+    let busiest = |b: usize| {
+        let tasks = others.max(1).saturating_mul(b).div_ceil(threads) as f64;
+        tasks * (rows as f64 / b as f64 + 1.0)
+    };
+    (fewest..=rows.min(2 * fewest)).fold(fewest, |best, b| if busiest(b) < busiest(best) { b } else { best })
 }
 
 /// Rows `start .. end` of band `i` of `bands` over `rows` rows (see [`band_count`]).
@@ -429,10 +437,17 @@ mod tests {
                 }
             }
         }
-        // Two threads: 32 rows of at most 7 are 6 bands, not 5.
+        // Two threads: 32 rows of at most 7 are 6 bands, not 5 (3 + 3 bands, not 3 + 2).
         assert_eq!(in_pool(2, || band_count(32, 7, 1)), 6);
         assert_eq!(in_pool(1, || band_count(32, 7, 1)), 5);
-        // Enough tasks to balance by themselves: the fewest bands.
-        assert_eq!(in_pool(2, || band_count(32, 7, 3)), 5);
+        // vgg16_conv2_2: 112 rows of at most 11 are 12 bands on two threads (6 + 6, not 6 + 5).
+        assert_eq!(in_pool(2, || band_count(112, 11, 1)), 12);
+        assert_eq!(in_pool(1, || band_count(112, 11, 1)), 11);
+        // Three images of 5 bands are 15 tasks (8 + 7); of 6 bands, 18 (9 + 9) with less each.
+        assert_eq!(in_pool(2, || band_count(32, 7, 3)), 6);
+        // Many tasks: more bands only add rows, so the fewest.
+        assert_eq!(in_pool(2, || band_count(32, 7, 64)), 5);
+        // One band: one band (channel parts split the work instead).
+        assert_eq!(in_pool(2, || band_count(28, 100, 1)), 1);
     }
 }
