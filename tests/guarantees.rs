@@ -19,6 +19,9 @@ fn problems() -> Vec<ConvProblem> {
     // Tiled cuts its 20 output rows (at most 12 per band fit half of L2) into bands of
     // 10 + 10 rows, or 6 + 7 + 7 on three threads.
     v.push(ConvProblem::new(1, 256, 20, 16, 16, 3, 3).with_padding([1; 4]));
+    // Tiled on two threads gives each its own band of 9 of the 18 rows (3 channel blocks of
+    // 64 on avx512, one image); on three threads, 6 rows each are too few: channel parts.
+    v.push(ConvProblem::new(1, 8, 18, 10, 130, 3, 3).with_padding([1; 4]).with_bias(true));
     // im2col multiplies its 1600 pixels (at most 1024 per chunk) as 2 chunks, or 3 on three threads.
     v.push(ConvProblem::new(1, 64, 40, 40, 8, 1, 1).with_bias(true));
     // Depthwise, stride 1: a slot zeroes its plane's padding once per run, tasks copy only
