@@ -139,3 +139,26 @@ fn results_do_not_depend_on_what_the_workspace_held() {
         });
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+    /// The shared edge-biased problems, not only the fixed list above: every backend's plan (on
+    /// the active tier) gives the same bits on 1, 2, 3 and 7 threads, whatever bands, chunks and
+    /// channel parts each thread count cuts the work into.
+    #[test]
+    fn random_problems_are_bitwise_identical_across_thread_counts(p in convkit::testing::problems()) {
+        let d = Data::new(&p, DataKind::Random, 7);
+        for b in backends() {
+            if b.supports(&p).is_err() {
+                continue;
+            }
+            let plan = b.plan(&p, &d.weights, d.bias.as_deref()).unwrap();
+            let one = in_pool(1, || plan.run_alloc(&d.input).unwrap());
+            for threads in [2, 3, 7] {
+                let many = in_pool(threads, || plan.run_alloc(&d.input).unwrap());
+                proptest::prop_assert!(bits(&one) == bits(&many), "{} {} on {p}: {threads} threads differ from 1", b.name(), plan.kernel());
+            }
+        }
+    }
+}
