@@ -228,11 +228,11 @@ pub(crate) fn channel_parts(base: usize, channels: usize, align: usize) -> (usiz
 
 /// How many bands to cut `rows` rows (output rows, or pixel panels) into, each at most
 /// `max_rows` (what the workspace holds), when `others` independent tasks (images x groups)
-/// run beside each band: of `fewest ..= 2 * fewest` bands, the count whose busiest thread has
-/// the least work, counting each band's rows plus one row for what every band pays again (its
-/// halo rows, its setup); on ties the fewest. Band `i` covers rows
-/// `i * rows / bands .. (i + 1) * rows / bands` ([`band_range`]), so bands differ by at most
-/// one row. One thread, or one band in all: the fewest.
+/// run beside each band: of `fewest ..= fewest + threads` bands (at most twice the fewest),
+/// the count whose busiest thread has the least work, counting each band's rows plus one row
+/// for what every band pays again (its halo rows, its setup); on ties the fewest. Band `i`
+/// covers rows `i * rows / bands .. (i + 1) * rows / bands` ([`band_range`]), so bands
+/// differ by at most one row. One thread, or one band in all: the fewest.
 ///
 /// deeplab_dilated_d2 (32 rows of at most 10) ran as bands of 10, 10, 10 and 2 rows: two
 /// threads scaled 1.6x. As 4 x 8 rows they scale 1.9x (2026-11-26, Zen 3). vgg16_conv2_2
@@ -251,7 +251,10 @@ pub(crate) fn band_count(rows: usize, max_rows: usize, others: usize) -> usize {
         let tasks = others.max(1).saturating_mul(b).div_ceil(threads) as f64;
         tasks * (rows as f64 / b as f64 + 1.0)
     };
-    (fewest..=rows.min(2 * fewest)).fold(fewest, |best, b| if busiest(b) < busiest(best) { b } else { best })
+    // Within `threads` more bands lies the next count that splits evenly; searching no further
+    // keeps this O(threads) for a tall image cut into single rows.
+    let last = rows.min(fewest.saturating_mul(2)).min(fewest.saturating_add(threads));
+    (fewest..=last).fold(fewest, |best, b| if busiest(b) < busiest(best) { b } else { best })
 }
 
 /// Rows `start .. end` of band `i` of `bands` over `rows` rows (see [`band_count`]).
@@ -447,6 +450,10 @@ mod tests {
         assert_eq!(in_pool(2, || band_count(32, 7, 3)), 6);
         // Many tasks: more bands only add rows, so the fewest.
         assert_eq!(in_pool(2, || band_count(32, 7, 64)), 5);
+        // A tall image in bands of a few rows: a count near the fewest, found without walking
+        // millions of candidates.
+        let tall = in_pool(2, || band_count(10_000_000, 3, 1));
+        assert!((3_333_334..=3_333_336).contains(&tall), "{tall}");
         // One band: one band (channel parts split the work instead).
         assert_eq!(in_pool(2, || band_count(28, 100, 1)), 1);
     }
