@@ -129,11 +129,15 @@ pub fn pack_b(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: usiz
     let full = ncb / nr;
     match nr {
         // The tiers' tile widths as fixed-size copies: LLVM turned the element loop into a
-        // `memcpy` call per 16-float row, 11% of a 512^3 sgemm.
+        // `memcpy` call per 16-float row, 11% of a 512^3 sgemm. 64 (avx512 6 x 64) was
+        // missing after the tile changed from 14 x 32: its rows went through the element loop
+        // (2026-11-27, Sapphire Rapids class, one thread, paired: 512^3 +1.4%, 1024^3 +0.9%,
+        // 256^3 +0.4%; a copy of 64 floats is still a `memmove` call, now 2.6% of 512^3).
         2 => pack_b_full::<2>(b, ldb, pc, kcb, jc, full, dst),
         8 => pack_b_full::<8>(b, ldb, pc, kcb, jc, full, dst),
         16 => pack_b_full::<16>(b, ldb, pc, kcb, jc, full, dst),
         32 => pack_b_full::<32>(b, ldb, pc, kcb, jc, full, dst),
+        64 => pack_b_full::<64>(b, ldb, pc, kcb, jc, full, dst),
         _ => pack_b_ragged(b, ldb, pc, kcb, jc, 0, ncb, nr, dst),
     }
     if full * nr < ncb {
@@ -179,7 +183,7 @@ mod tests {
     /// against the layout's definition.
     #[test]
     fn packed_layouts_match_their_definition() {
-        let (m, k, n) = (23, 37, 41);
+        let (m, k) = (23, 37);
         let a: Vec<f32> = (0..m * k).map(|i| i as f32).collect();
         for mr in [4, 5, 6, 14] {
             for kc in [8, 16, 37] {
@@ -196,9 +200,11 @@ mod tests {
                 }
             }
         }
-        let b: Vec<f32> = (0..k * n).map(|i| i as f32).collect();
-        for nr in [2, 3, 8, 16, 32] {
-            let (pc, kcb, jc, ncb) = (5, 17, 3, 35usize);
+        // B wide enough for two full 64-column panels and a ragged one.
+        let nb = 3 + 2 * 64 + 5;
+        let b: Vec<f32> = (0..k * nb).map(|i| i as f32).collect();
+        for (nr, ncb) in [2, 3, 8, 16, 32, 64].into_iter().flat_map(|nr| [(nr, 35usize), (nr, nb - 3)]) {
+            let (pc, kcb, jc, n) = (5, 17, 3, nb);
             let mut dst = vec![f32::NAN; ncb.div_ceil(nr) * nr * kcb];
             pack_b(&b, n, pc, kcb, jc, ncb, nr, &mut dst);
             for j in 0..ncb.div_ceil(nr) * nr {
