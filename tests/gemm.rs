@@ -38,7 +38,10 @@ fn every_tier_matches_the_reference_on_every_edge() {
         let packed_n = 512usize.div_ceil(nr) * nr;
         let mut ns = sizes(nr, packed_n.max(9 * nr));
         ns.extend([packed_n + 16, packed_n + 20, packed_n + 40, nr + 20]);
-        let (ms, ks) = (sizes(mr, bl.mc.min(300)), sizes(8, bl.kc));
+        // `bl.kc + 1` runs as one block (sgemm splits KC evenly, `balanced_kc`); `2 kc + 5`
+        // takes three, so A's blocks are read and packed at KC offsets past the first.
+        let (ms, mut ks) = (sizes(mr, bl.mc.min(300)), sizes(8, bl.kc));
+        ks.push(2 * bl.kc + 5);
         for &m in &ms {
             for &n in &ns {
                 for &k in &ks {
@@ -97,7 +100,7 @@ fn column_path_matches_the_tile_path_bit_for_bit() {
         // more than 512 columns, so A is packed and a ragged last panel takes the column path
         // (with 1, 2 or nr + 1 columns, A is read in place, by the tile path); 5 columns take
         // the one-vector tile (on avx512 over four A panels at once).
-        let (m, k, wide) = (9 * mr + 1, bl.kc + 5, (512 / nr + 2) * nr);
+        let (m, k, wide) = (9 * mr + 1, 2 * bl.kc + 5, (512 / nr + 2) * nr);
         let packed = wide - nr;
         let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..k * wide).map(|i| (i as f32 * 0.11).cos()).collect();

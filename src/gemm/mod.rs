@@ -16,7 +16,7 @@ use crate::backend::PlanOptions;
 use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::problem::Activation;
-use blocking::{balanced_mc, blocking, streamed_mc_here};
+use blocking::{balanced_kc, balanced_mc, blocking, streamed_mc_here};
 use kernel::{BlockArgs, gemm_block};
 use pack::{PackedA, pack_b};
 
@@ -47,6 +47,8 @@ impl SharedMut {
 /// packed): 256^3 +12%, 512^3 +5%, 256x256x1024 +13%, 2048x256x4096 +39%, 768^3 +4%;
 /// 1024x512x1024 -9% and 1024^3 -10% (4 KiB row stride, 1024-row block: those pack).
 /// Earlier, on Zen 3 (avx2 6 x 16): 64-128 columns +7..13%, 256^3 +2%, 512^3 even.
+/// Against A packed block by block just before use (as now, 2026-11-27): in place still
+/// +4% at 512^3, +10% at 256^3, +20% at 256x512x256.
 const ROW_MAJOR_A_MAX_COLS: usize = 512;
 
 /// Whether [`sgemm`] reads A (`m x k`, row-major) in place for `n` columns and `mc`-row blocks.
@@ -92,11 +94,15 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     // (2026-11-26, Zen 3, one thread; im2col was neutral and Winograd res4_3x3 lost 7% with
     // 256 channels as 2 x 128, so they keep plain MC).
     bl.mc = balanced_mc(bl.mc, mr, m);
+    // Even KC blocks, as im2col's: 520 = 4 x 128 + 8 ended in an 8-step pass over all of C.
+    // Measured (2026-11-27, Sapphire Rapids class, one thread, paired): 512x512x520 +1.4%,
+    // 256x256x300 +1.5%, 512x512x600 +0.7%, 512x512x1000 level.
+    bl.kc = balanced_kc(bl.kc, k);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
     // With few columns each A element is used only a few times: the micro-kernel reads A in
     // place instead of packing it first.
-    let packed = (!read_a_in_place(m, n, k, bl.mc)).then(|| PackedA::pack_on(tier, a, k, m, k, mr, bl.kc));
+    let in_place = read_a_in_place(m, n, k, bl.mc);
     let out = SharedMut(c.as_mut_ptr());
     (0..n.div_ceil(nc)).into_par_iter().for_each(|chunk| {
         let jc = chunk * nc;
@@ -111,9 +117,15 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
             let mut ic = 0;
             while ic < m {
                 let mcb = mc.min(m - ic);
+                // A's block packed just before it is used, so the kernel reads it from L1/L2
+                // (and a thread of several column chunks packs it once per chunk). Packing all of
+                // A first, once, wrote it out to L3 and read it back from there: measured
+                // (2026-11-27, Sapphire Rapids class, paired) 1024^3 +8.4%, 1024x512x1024 +7.4%,
+                // 512x520x512 +7.7%, 300x1000x300 +9.0% on one thread; two threads level.
+                let packed = (!in_place).then(|| PackedA::pack_on(tier, &a[ic * k + pc..], k, mcb, kcb, mr, kcb));
                 let args = BlockArgs {
                     a: match &packed {
-                        Some(p) => p.block(pc, ic),
+                        Some(p) => p.block(0, 0),
                         None => &a[ic * k + pc..],
                     },
                     lda: packed.is_none().then_some(k),
