@@ -110,6 +110,8 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
         let mut bbuf = vec![0.0f32; ncb.div_ceil(nr) * nr * bl.kc];
         // Fewer rows per block when this chunk's C streams past L2 (`streamed_mc`).
         let mc = streamed_mc_here(bl.mc, mr, m.saturating_mul(ncb), bbuf.len());
+        // This task's packed A block (when A is packed), its buffer reused block after block.
+        let mut packed: Option<PackedA> = None;
         let mut pc = 0;
         while pc < k {
             let kcb = bl.kc.min(k - pc);
@@ -122,7 +124,13 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
                 // A first, once, wrote it out to L3 and read it back from there: measured
                 // (2026-11-27, Sapphire Rapids class, paired) 1024^3 +8.4%, 1024x512x1024 +7.4%,
                 // 512x520x512 +7.7%, 300x1000x300 +9.0% on one thread; two threads level.
-                let packed = (!in_place).then(|| PackedA::pack_on(tier, &a[ic * k + pc..], k, mcb, kcb, mr, kcb));
+                if !in_place {
+                    let block = &a[ic * k + pc..];
+                    match &mut packed {
+                        Some(p) => p.repack_on(tier, block, k, mcb, kcb, mr, kcb),
+                        None => packed = Some(PackedA::pack_on(tier, block, k, mcb, kcb, mr, kcb)),
+                    }
+                }
                 let args = BlockArgs {
                     a: match &packed {
                         Some(p) => p.block(0, 0),

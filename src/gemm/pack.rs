@@ -46,10 +46,21 @@ impl PackedA {
     /// [`PackedA::pack`] with `tier`'s vector transposes where its micro-kernel height is `mr`
     /// (the same layout, faster: `sgemm` packs A on every call).
     pub(crate) fn pack_on(tier: Tier, a: &[f32], lda: usize, m: usize, k: usize, mr: usize, kc: usize) -> PackedA {
+        let mut packed = PackedA { m: 0, k: 0, mr, kc, m_padded: 0, data: Vec::new() };
+        packed.repack_on(tier, a, lda, m, k, mr, kc);
+        packed
+    }
+
+    /// [`PackedA::pack_on`] into this buffer, reusing its allocation (`sgemm` packs A block by
+    /// block into one buffer per task).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn repack_on(&mut self, tier: Tier, a: &[f32], lda: usize, m: usize, k: usize, mr: usize, kc: usize) {
         let m_padded = m.div_ceil(mr) * mr;
         // Filled by appending, panel after panel, so the buffer is written once (zeroing it
         // first cost a separate pass).
-        let mut data = Vec::with_capacity(m_padded * k);
+        let mut data = std::mem::take(&mut self.data);
+        data.clear();
+        data.reserve(m_padded * k + PANEL_SLACK);
         let mut pc = 0;
         while pc < k {
             let kcb = kc.min(k - pc);
@@ -79,7 +90,7 @@ impl PackedA {
         // Readable floats past the last panel: the micro-kernel's column path loads whole
         // vectors down a panel's MR rows, up to a vector minus MR floats past its end.
         data.resize(m_padded * k + PANEL_SLACK, 0.0);
-        PackedA { m, k, mr, kc, m_padded, data }
+        *self = PackedA { m, k, mr, kc, m_padded, data };
     }
 
     /// The packed micro-panels of KC block starting at `pc`, from row `row0` (a multiple of
