@@ -119,19 +119,20 @@ pub trait Simd: Copy + Send + Sync + 'static {
     /// `p .. p + n` must be writable and `n <= LANES`.
     unsafe fn store_partial(self, p: *mut f32, n: usize, v: Self::V);
 
-    /// Writes the upper `LANES / 2` lanes to `p .. p + LANES / 2` (nothing for one lane).
+    /// Writes `n` lanes from the upper half, `LANES / 2 .. LANES / 2 + n`, to `p .. p + n`
+    /// (`n <= LANES / 2`; nothing for one lane).
     ///
     /// # Safety
-    /// `p .. p + LANES / 2` must be writable.
+    /// `p .. p + n` must be writable and `n <= LANES / 2`.
     #[inline(always)]
-    unsafe fn store_high_half(self, p: *mut f32, v: Self::V) {
+    unsafe fn store_high_partial(self, p: *mut f32, n: usize, v: Self::V) {
         let l = Self::LANES;
-        assert!(l <= transpose::MAX_LANES, "vectors of at most MAX_LANES lanes");
+        assert!(l <= transpose::MAX_LANES && n <= l / 2, "vectors of at most MAX_LANES lanes, n at most half");
         let mut buf = [0.0f32; transpose::MAX_LANES];
         // SAFETY: `buf` holds `MAX_LANES >= LANES` floats.
         unsafe { self.store(buf.as_mut_ptr(), v) };
-        for (i, x) in buf[l / 2..l].iter().enumerate() {
-            // SAFETY: `i < LANES / 2` floats from `p` are writable (the caller's contract).
+        for (i, x) in buf[l / 2..l / 2 + n].iter().enumerate() {
+            // SAFETY: `i < n` floats from `p` are writable (the caller's contract).
             unsafe { p.add(i).write(*x) };
         }
     }

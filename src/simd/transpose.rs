@@ -82,10 +82,15 @@ mod tests {
             (0..rows).all(|j| {
                 let mut pair = vec![0.0; l];
                 s.store_slice(t[j], &mut pair);
-                let mut high = vec![-1.0; rows];
-                // SAFETY: `high` holds `LANES / 2` floats.
-                unsafe { s.store_high_half(high.as_mut_ptr(), t[j]) };
-                (0..rows).all(|i| pair[i] == m[i * l + 2 * j] && pair[rows + i] == m[i * l + 2 * j + 1] && high[i] == pair[rows + i])
+                // Every partial length of the upper half, between guard floats (the avx512 form
+                // stores from half a vector before its target).
+                (0..=rows).all(|n| {
+                    let mut buf = vec![-1.0; 2 * rows + 1];
+                    let (before, high) = buf.split_at_mut(rows);
+                    // SAFETY: `high` holds `rows + 1 > n` floats.
+                    unsafe { s.store_high_partial(high.as_mut_ptr(), n, t[j]) };
+                    before.iter().all(|&g| g == -1.0) && (0..n).all(|i| high[i] == pair[rows + i]) && high[n..].iter().all(|&g| g == -1.0)
+                }) && (0..rows).all(|i| pair[i] == m[i * l + 2 * j] && pair[rows + i] == m[i * l + 2 * j + 1])
             })
         }
     }

@@ -353,6 +353,35 @@ unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::
             }
         }
         TileOut::Finish { bias, epi, out, plane, pvalid, kvalid, spare } => {
+            // Channel k's pixels are contiguous in NCHW. A full tile whose pixels fit one
+            // vector (avx2's wide tile) is transposed in registers and stored as one vector per
+            // channel, running `LANES - P` pixels past the tile: the task's next tile (written
+            // later, `spare` says it exists) overwrites them. Through the stack and element by
+            // element, this store took 10% of resnet50_conv1 (147 taps a tile). A tile of at
+            // most half a vector of pixels (avx512's 6-pixel tile, and its tail tiles) takes
+            // half the transpose: two channels per vector, one per half, each half stored with
+            // a mask of exactly the tile's valid pixels, so any tile of a task takes this path;
+            // the full transpose's interleaves (64 per 16 channels) took 6% of resnet50_conv1
+            // (2026-11-27). The masked stores cost the same as whole half-vector stores
+            // (level on conv1, res3_3x3, res3_3x3_s2, res5_3x3, 2026-11-27).
+            let half = 2 * P <= l;
+            let run = if half { l / 2 } else { l };
+            let whole = pvalid == P && spare >= run - P;
+            if P <= run && KV <= 4 && l <= MAX_LANES && l.is_power_of_two() && kvalid == KV * l && (half || whole) {
+                // One call per vector of channels, its index a constant: with a loop over
+                // `v`, LLVM kept the accumulators and the finished values in stack arrays
+                // (2026-11-27, avx512, one thread, alternating runs: resnet50_conv1 +2.8%,
+                // res3_3x3_s2 +1.0%, res3_3x3 +0.7%; with the masked stores for every tile
+                // +3.5%, +1.6%, +0.9%).
+                // SAFETY: forwarded (the fast path's conditions hold).
+                unsafe {
+                    store_columns::<S, P, KV, 0>(s, &acc, bias, epi, out, plane, pvalid);
+                    store_columns::<S, P, KV, 1>(s, &acc, bias, epi, out, plane, pvalid);
+                    store_columns::<S, P, KV, 2>(s, &acc, bias, epi, out, plane, pvalid);
+                    store_columns::<S, P, KV, 3>(s, &acc, bias, epi, out, plane, pvalid);
+                }
+                return;
+            }
             // Epilogue in registers. Loops, not `std::array::from_fn`: its closures compile
             // outside the tier's `#[target_feature]` entry point, and every vector operation
             // in them became a function call (6% of resnet50_res3_3x3_s2).
@@ -369,42 +398,6 @@ unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::
                     *y = epi.apply_with(s, *a, b);
                 }
             }
-            // Channel k's pixels are contiguous in NCHW. A full tile whose pixels fit one
-            // vector (avx2's wide tile) is transposed in registers and stored as one vector per
-            // channel, running `LANES - P` pixels past the tile: the task's next tile (written
-            // later, `spare` says it exists) overwrites them. Through the stack and element by
-            // element, this store took 10% of resnet50_conv1 (147 taps a tile). A tile of at
-            // most half a vector of pixels (avx512's 6-pixel tile) takes half the transpose: two
-            // channels per vector, one per half, each stored as half a vector (running
-            // `LANES / 2 - P` pixels past); the full transpose's interleaves (64 per 16
-            // channels) took 6% of resnet50_conv1 (2026-11-27).
-            let half = 2 * P <= l;
-            let run = if half { l / 2 } else { l };
-            if P <= run && l <= MAX_LANES && l.is_power_of_two() && pvalid == P && kvalid == KV * l && spare >= run - P {
-                for v in 0..KV {
-                    let mut rows = [s.zero(); MAX_LANES];
-                    for (row, y) in rows.iter_mut().zip(&ys) {
-                        *row = y[v];
-                    }
-                    if half {
-                        for (j, pair) in transpose_half(s, rows).iter().enumerate().take(l / 2) {
-                            // SAFETY: channels `v * l + 2j, + 1 < kvalid`; pixels `< pvalid +
-                            // spare` are writable (caller's contract) and `l / 2 <= P + spare`.
-                            unsafe {
-                                s.store_partial(out.add((v * l + 2 * j) * plane), l / 2, *pair);
-                                s.store_high_half(out.add((v * l + 2 * j + 1) * plane), *pair);
-                            }
-                        }
-                    } else {
-                        for (j, col) in transpose(s, rows).iter().enumerate().take(l) {
-                            // SAFETY: channel `v * l + j < kvalid`, pixels `< pvalid + spare` are
-                            // writable (caller's contract) and `l <= P + spare`.
-                            unsafe { s.store(out.add((v * l + j) * plane), *col) };
-                        }
-                    }
-                }
-                return;
-            }
             let mut tile = [[0.0f32; MAX_KB]; P];
             for (p, row) in ys.iter().enumerate() {
                 for (v, y) in row.iter().enumerate() {
@@ -420,6 +413,57 @@ unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::
                     unsafe { o.add(p).write(row[k]) };
                 }
             }
+        }
+    }
+}
+
+/// Finishes channel vector `V` of a tile (nothing if `V >= KV`): bias and activation,
+/// transposed in registers, then per channel either its `pvalid` pixels from half a vector
+/// (if `2 * P <= LANES`) or a whole vector.
+///
+/// # Safety
+/// As [`dense_tile`]'s `Finish` contract with `kvalid == KV * LANES`, `pvalid <= P` if
+/// `2 * P <= LANES`, else `pvalid == P <= LANES` and `spare >= LANES - P`; the
+/// bias (if any) holds `KV * LANES` floats.
+#[inline(always)]
+unsafe fn store_columns<S: Simd, const P: usize, const KV: usize, const V: usize>(
+    s: S,
+    acc: &[[S::V; KV]; P],
+    bias: Option<&[f32]>,
+    epi: &Epilogue<'_>,
+    out: *mut f32,
+    plane: usize,
+    pvalid: usize,
+) {
+    if V >= KV {
+        return;
+    }
+    let l = S::LANES;
+    let half = 2 * P <= l;
+    // SAFETY: `V * l + l <= KV * l` floats of the bias are readable.
+    #[allow(clippy::manual_map)]
+    let b = match bias {
+        Some(b) => Some(unsafe { s.load(b.as_ptr().add(V * l)) }),
+        None => None,
+    };
+    let mut rows = [s.zero(); MAX_LANES];
+    for (row, a) in rows.iter_mut().zip(acc) {
+        *row = epi.apply_with(s, a[V], b);
+    }
+    if half {
+        for (j, pair) in transpose_half(s, rows).iter().enumerate().take(l / 2) {
+            // SAFETY: channels `V * l + 2j, + 1 < kvalid`; pixels `< pvalid` are writable
+            // (caller's contract).
+            unsafe {
+                s.store_partial(out.add((V * l + 2 * j) * plane), pvalid, *pair);
+                s.store_high_partial(out.add((V * l + 2 * j + 1) * plane), pvalid, *pair);
+            }
+        }
+    } else {
+        for (j, col) in transpose(s, rows).iter().enumerate().take(l) {
+            // SAFETY: channel `V * l + j < kvalid`, pixels `< pvalid + spare` are writable
+            // (caller's contract) and `l <= P + spare`.
+            unsafe { s.store(out.add((V * l + j) * plane), *col) };
         }
     }
 }

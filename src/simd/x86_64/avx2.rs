@@ -123,9 +123,15 @@ impl Simd for Avx2 {
         unsafe { _mm256_maskstore_ps(p, lane_mask(n), v) }
     }
     #[inline(always)]
-    unsafe fn store_high_half(self, p: *mut f32, v: __m256) {
-        // SAFETY: AVX is present; the caller guarantees 4 writable floats at `p`.
-        unsafe { _mm_storeu_ps(p, _mm256_extractf128_ps::<1>(v)) }
+    unsafe fn store_high_partial(self, p: *mut f32, n: usize, v: __m256) {
+        if n >= 4 {
+            // SAFETY: AVX is present; `n <= 4` (the caller's contract), so 4 writable floats.
+            unsafe { _mm_storeu_ps(p, _mm256_extractf128_ps::<1>(v)) }
+        } else {
+            // SAFETY: AVX is present; vmaskmovps writes only lanes `< n` of the upper half,
+            // which the caller guarantees writable (masked lanes are never accessed).
+            unsafe { _mm_maskstore_ps(p, _mm256_castsi256_si128(lane_mask(n)), _mm256_extractf128_ps::<1>(v)) }
+        }
     }
     #[inline(always)]
     unsafe fn broadcast(self, p: *const f32) -> __m256 {

@@ -122,9 +122,12 @@ impl Simd for Avx512 {
         unsafe { _mm512_mask_storeu_ps(p, lane_mask(n), v) }
     }
     #[inline(always)]
-    unsafe fn store_high_half(self, p: *mut f32, v: __m512) {
-        // SAFETY: AVX-512F (and so AVX) is present; the caller guarantees 8 writable floats at
-        // `p`. The upper 256 bits are extracted as four doubles (AVX-512F; the float form needs DQ).
-        unsafe { _mm256_storeu_ps(p, _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)))) }
+    unsafe fn store_high_partial(self, p: *mut f32, n: usize, v: __m512) {
+        // SAFETY: AVX-512F is present. A masked store from 8 floats before `p` with only lanes
+        // `8 .. 8 + n` enabled writes exactly `p .. p + n`, which the caller guarantees
+        // writable: masked-off lanes are never accessed (no write, no fault), so the base may
+        // lie outside the allocation (formed with `wrapping_sub`, never dereferenced). One
+        // store, where extracting the half first took a shuffle-port uop too.
+        unsafe { _mm512_mask_storeu_ps(p.wrapping_sub(8), lane_mask(n.min(8)) << 8, v) }
     }
 }
