@@ -27,10 +27,13 @@ use crate::simd::Simd;
 use crate::simd::rows::{copy_exact, copy_over, zero_over};
 
 /// How many channels ahead [`BandLayout::fill`] prefetches the input rows it copies (one
-/// line per 16 floats): the copy reads the input from L3 or memory, a channel's rows at a
-/// time. Measured (2026-11-26, Zen 3, one thread, in-process interleaved runs of one plan):
-/// resnet50_res3_3x3_s2 +4%, resnet50_res3_3x3 +1.7%, conv1 / res5 / deeplab unchanged;
-/// 1 or 4 channels ahead did the same as 2.
+/// line per 16 floats), when the input is larger than L2 (`prefetch_input`): the copy then
+/// reads it from L3 or memory, a channel's rows at a time. Measured (2026-11-26, Zen 3, 512
+/// KiB L2, one thread, in-process interleaved runs of one plan): resnet50_res3_3x3_s2 (1.6 MB
+/// of input) +4%, resnet50_res3_3x3 +1.7%, conv1 / res5 / deeplab unchanged; 1 or 4 channels
+/// ahead did the same as 2. On a 2 MiB L2 (2026-11-27, Sapphire Rapids class, alternating
+/// runs) it cost res3_3x3_s2 2.1, 1.9 and 2.2%, and res3_3x3, conv1 and deeplab 0.3-0.4%,
+/// while vgg16_conv2_2 (6.4 MB) still gained 1.4% (twice): so only inputs past L2 prefetch.
 const FILL_PREFETCH_CHANNELS: usize = 2;
 
 /// How the columns of a kept row are laid out.
@@ -196,6 +199,9 @@ pub(crate) struct BandLayout {
     pub r: usize,
     /// One row per (output row, kernel row) instead of a contiguous range.
     pub gathered: bool,
+    /// Whether [`BandLayout::fill`] prefetches the input rows it copies (the plan sets it
+    /// when a group's input is larger than L2; see [`FILL_PREFETCH_CHANNELS`]).
+    pub prefetch_input: bool,
 }
 
 impl BandLayout {
@@ -226,7 +232,20 @@ impl BandLayout {
         let contiguous = (out_rows - 1) * sh + (r - 1) * dh + 1;
         let gathered = contiguous > out_rows * r;
         let rows = if gathered { out_rows * r } else { contiguous };
-        BandLayout { h, w, pad_top, pad_left, channel_stride: rows * columns.row_len(), columns, col_step, sh, dh, r, gathered }
+        BandLayout {
+            h,
+            w,
+            pad_top,
+            pad_left,
+            channel_stride: rows * columns.row_len(),
+            columns,
+            col_step,
+            sh,
+            dh,
+            r,
+            gathered,
+            prefetch_input: false,
+        }
     }
 
     /// Band offset between consecutive output rows.
@@ -260,7 +279,7 @@ impl BandLayout {
         let first = padded_row(0).saturating_sub(self.pad_top).min(self.h);
         let end = (padded_row(rows - 1) + 1).saturating_sub(self.pad_top).min(self.h);
         for c in 0..channels {
-            if c + FILL_PREFETCH_CHANNELS < channels {
+            if self.prefetch_input && c + FILL_PREFETCH_CHANNELS < channels {
                 let plane = (c + FILL_PREFETCH_CHANNELS) * self.h;
                 let mut q = (plane + first) * self.w;
                 while q < (plane + end) * self.w {

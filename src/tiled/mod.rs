@@ -139,7 +139,9 @@ impl DensePlan {
         let budget = (cache_sizes().l2 / 2).saturating_sub(dk_h.saturating_mul(row_bytes));
         let band_rows = (budget / sh.saturating_mul(row_bytes).saturating_add(acc_row_bytes).max(1) + 1).clamp(1, shape.oh);
         let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded {
-            let layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows);
+            let mut layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows);
+            // The fill prefetches the rows it copies only when they come from past L2.
+            layout.prefetch_input = shape.cg.saturating_mul(p.h).saturating_mul(p.w).saturating_mul(4) > cache_sizes().l2;
             let mut taps = Vec::with_capacity(shape.reduction);
             for c in 0..shape.cg {
                 for r in 0..p.r {
