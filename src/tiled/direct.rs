@@ -366,8 +366,9 @@ unsafe fn finish_tile<S: Simd, const P: usize, const KV: usize>(s: S, acc: [[S::
             // (level on conv1, res3_3x3, res3_3x3_s2, res5_3x3, 2026-11-27).
             let half = 2 * P <= l;
             let run = if half { l / 2 } else { l };
-            let whole = pvalid == P && spare >= run - P;
-            if P <= run && KV <= 4 && l <= MAX_LANES && l.is_power_of_two() && kvalid == KV * l && (half || whole) {
+            // `P <= run` first: `run - P` must not be formed for wider tiles (the narrow one).
+            let whole = P <= run && pvalid == P && spare >= run - P;
+            if KV <= 4 && l <= MAX_LANES && l.is_power_of_two() && kvalid == KV * l && (half || whole) {
                 // One call per vector of channels, its index a constant: with a loop over
                 // `v`, LLVM kept the accumulators and the finished values in stack arrays
                 // (2026-11-27, avx512, one thread, alternating runs: resnet50_conv1 +2.8%,
