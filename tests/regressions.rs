@@ -220,3 +220,19 @@ fn im2col_contiguous_row_runs() {
     all_backends_agree(ConvProblem::new(1, 40, 30, 41, 5, 3, 3).with_padding([2; 4]).with_dilation([2, 2]));
     all_backends_agree(ConvProblem::new(1, 3, 5, 2, 4, 3, 1).with_stride([2, 1]).with_padding([1, 1, 2, 1]));
 }
+
+/// Reductions in several L2-sized blocks (the avx512 wide tile's blocks hold at most an eighth
+/// of L2: 1017 taps of 64 channels on a 2 MiB L2, 504 on 1 MiB), split unevenly into whole
+/// filter positions, with a partial last channel block, stride 2, asymmetric padding, bias and
+/// a clamp; and one just past a single block.
+#[test]
+fn long_reductions_in_several_l2_blocks() {
+    all_backends_agree(
+        ConvProblem::new(1, 230, 9, 11, 70, 3, 3)
+            .with_stride([2, 1])
+            .with_padding([1, 0, 2, 1])
+            .with_bias(true)
+            .with_activation(Activation::RELU6),
+    );
+    all_backends_agree(ConvProblem::new(2, 114, 6, 7, 65, 3, 3).with_padding([1; 4]).with_activation(Activation::Relu));
+}

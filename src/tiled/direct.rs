@@ -104,8 +104,8 @@ pub(crate) struct DenseWork<'a> {
     pub input: DenseInput<'a>,
     /// Reduction offsets, one per tap, increasing.
     pub taps: &'a [usize],
-    /// Taps per reduction block: one block's packed weights stay in L1 while every tile of
-    /// the task uses them; partial sums wait in `acc` between blocks.
+    /// Taps per reduction block: one block's packed weights stay in L1 (short blocks) or L2
+    /// while every tile of the task uses them; partial sums wait in `acc` between blocks.
     pub taps_per_block: usize,
     pub weights: &'a PackedDense,
     pub group: usize,
@@ -230,9 +230,10 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
                             TileOut::Spill(slot)
                         };
                         // The block's weights are cold only for its first tile (they then stay
-                        // in L1 for the task's other tiles): only that tile prefetches them.
-                        // Prefetching in every tile cost 3-7% (2026-11-26, Zen 3: res3_3x3
-                        // +6.7%, vgg16 +5.6%, res5 +3.2% with first-tile-only).
+                        // in L1 or L2 for the task's other tiles): only that tile prefetches them.
+                        // Prefetching in every tile cost 3-7% with L1-sized blocks (2026-11-26,
+                        // Zen 3: res3_3x3 +6.7%, vgg16 +5.6%, res5 +3.2% with first-tile-only)
+                        // and was level with L2-sized ones (2026-11-27, Sapphire Rapids class).
                         // A task's last 1 ..= PT pixels take the PT-pixel tile: on a 7x7 image
                         // (resnet50_res5_3x3, 8 x 6 + 1 pixels) a full tile for the last pixel
                         // cost 1/9 of the time (2026-11-26, Zen 3: res5 +3%, res3_3x3 +2%).

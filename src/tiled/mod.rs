@@ -89,7 +89,8 @@ struct DensePlan {
     /// every further band fills again.
     halo_rows: usize,
     /// Taps per reduction block: the whole reduction when its packed weights fit in 4/5 of L1,
-    /// else as many whole `r x s` taps as fit L1 / (1 + column segments).
+    /// else L1-sized blocks if they hold at least [`MIN_L1_BLOCK_TAPS`] taps, else
+    /// [`l2_block_taps`].
     taps_per_block: usize,
     /// Partial-sum floats per task.
     acc_len: usize,
@@ -111,23 +112,40 @@ impl DensePlan {
         let [pt, pl, _, _] = p.params.padding;
         let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1);
         let rs = p.r * p.s;
-        // A reduction block's packed weights share L1 with the input lines its tiles read:
-        // one line run per tap row and column segment (a stride-2 tile spreads over twice the
-        // columns, in plain rows or the input, or over two phases). So the weights get
-        // L1 / (1 + segments): half for stride 1, a third for stride 2. Measured (2026-11-26,
-        // Zen 3, one thread, interleaved): resnet50_res3_3x3_s2 +4.8% with a third rather
-        // than half (+3.2% with a quarter); deeplab_dilated_d2 (stride 1) lost 1-2% with a
-        // third, so stride 1 keeps half.
-        let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
         // A reduction whose packed weights fit in 4/5 of L1 runs as one block: no partial sums
         // parked and reloaded between blocks. Measured (2026-11-27, 48 KiB L1, one thread,
         // paired): resnet50_conv1 (147 taps, 37.6 KiB; was 3 blocks of 49) +9% (twice);
         // 12 channels 3x3 at 56x56 (108 taps; was 90 + 18) +8-11%; 16 channels (144 taps) level.
+        // Longer reductions, where an L1-sized block would be short, run in blocks whose
+        // weights take at most an eighth of L2, split evenly into whole `r x s` taps: the tiles
+        // stream a block's weights from L2 (the hardware prefetcher keeps ahead of a sequential
+        // stream), and every block boundary parks and reloads the tile's partial sums. Until the fourteenth session the blocks were
+        // sized to stay in L1 (L1 / (1 + column segments): 90 taps of 64 channels for stride 1,
+        // 63 for stride 2), which parked the sums 13 times in resnet50_res3_3x3 (~5% of its
+        // samples). Measured (2026-11-27, Sapphire Rapids class, 48 KiB L1 / 2 MiB L2, avx512 6 x 64,
+        // one thread, plans built both ways and run alternately, medians of three or more runs):
+        // res2_3x3 +0.8..3.3% (one block of 576), res3_3x3 +0.1..0.7% (2 x 576), res4_3x3
+        // +2.7..4.4% (3 x 774-ish), res5_3x3 +2.7..3.0% (5 blocks), vgg16_conv2_2 -0.4..2.4%,
+        // deeplab_dilated_d2 -0.9..2.4%, res3_3x3_s2 +4.4..5.6% (one run of six -6%),
+        // res3_3x3_n8 +1.4%; resnext_g32 and odd_asymmetric level. Prefetching the weights in
+        // every tile (not only a block's first) added nothing.
+        // Where a block that stays in L1 holds enough taps that parking costs little (at least
+        // `MIN_L1_BLOCK_TAPS`), the blocks stay in L1 as before: the avx2 tile's 16 channels
+        // (64 bytes a tap) get 378 taps of L1 at stride 1 and 252 at stride 2, and L2-sized
+        // blocks there lost 3-6% (vgg16_conv2_2, res3_3x3_s2, deeplab; res2-res5 level or +2%).
+        // A block's weights share L1 with the input lines its tiles read: one line run per tap
+        // row and column segment (a stride-2 tile spreads over twice the columns), so an L1 block
+        // gets L1 / (1 + segments): half for stride 1, a third for stride 2 (measured 2026-11-26,
+        // Zen 3: res3_3x3_s2 +4.8% with a third rather than half; deeplab lost 1-2% with a third).
         let l1 = cache_sizes().l1d;
+        let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
+        let l1_taps = (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
         let taps_per_block = if shape.reduction.saturating_mul(kb * 4) <= l1 / 5 * 4 {
             shape.reduction
+        } else if l1_taps >= MIN_L1_BLOCK_TAPS {
+            l1_taps
         } else {
-            (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs)
+            l2_block_taps(shape.reduction, rs, kb * 4, cache_sizes().l2)
         };
         // Output rows per task: the band of input rows they read and, when the reduction takes
         // several blocks, the partial sums of their pixels take about half of L2. Without the
@@ -181,6 +199,22 @@ impl DensePlan {
             kernel,
         }
     }
+}
+
+/// The fewest taps an L1-sized reduction block may hold before the blocks are sized for L2
+/// instead: every block boundary parks and reloads a tile's `P x KV` accumulators (two vector
+/// operations each against one FMA per tap), under about 1% from here on.
+const MIN_L1_BLOCK_TAPS: usize = 192;
+
+/// Taps per reduction block for a reduction of `reduction` taps (whole `rs`-tap filter
+/// positions of one input channel) whose packed weights take `tap_bytes` per tap: the fewest
+/// blocks of at most an eighth of L2 each, split evenly and rounded up to whole `rs` taps (at
+/// most `reduction`, at least `rs`).
+fn l2_block_taps(reduction: usize, rs: usize, tap_bytes: usize, l2: usize) -> usize {
+    let rs = rs.max(1);
+    let max_taps = (l2 / 8 / tap_bytes.max(1) / rs * rs).max(rs);
+    let blocks = reduction.div_ceil(max_taps).max(1);
+    (reduction.div_ceil(blocks).div_ceil(rs) * rs).clamp(rs.min(reduction).max(1), reduction.max(1))
 }
 
 impl Plan for DensePlan {
@@ -285,7 +319,31 @@ impl DensePlan {
 
 #[cfg(test)]
 mod tests {
-    use super::rows_first;
+    use super::{l2_block_taps, rows_first};
+
+    #[test]
+    fn l2_blocks_are_even_whole_filter_positions_within_an_eighth_of_l2() {
+        let l2 = 2 << 20;
+        // 64 channels x 4 bytes a tap: at most 1024 taps (256 KiB) a block, 9-tap multiples.
+        assert_eq!(l2_block_taps(576, 9, 256, l2), 576);
+        assert_eq!(l2_block_taps(1152, 9, 256, l2), 576);
+        assert_eq!(l2_block_taps(2304, 9, 256, l2), 774);
+        assert_eq!(l2_block_taps(4608, 9, 256, l2), 927);
+        // A 1 MiB L2 (Zen 4): 512 taps.
+        assert_eq!(l2_block_taps(1152, 9, 256, 1 << 20), 387);
+        for (reduction, rs, tap_bytes, l2) in
+            [(1, 1, 4, 0), (7, 9, 256, 1024), (100_000, 49, 64, 1 << 20), (5, 3, 1 << 30, 1 << 20), (0, 1, 4, 4)]
+        {
+            let t = l2_block_taps(reduction, rs, tap_bytes, l2);
+            assert!(t >= 1 && t <= reduction.max(1), "{reduction} {rs} {tap_bytes} {l2}: {t}");
+        }
+        for reduction in (9..20_000).step_by(9) {
+            let t = l2_block_taps(reduction, 9, 256, l2);
+            assert!(t.is_multiple_of(9) && t <= reduction, "{reduction}: {t}");
+            assert!(t * 256 <= l2 / 8 || t == 9, "{reduction}: {t} taps over L2/8");
+            assert_eq!(reduction.div_ceil(t), reduction.div_ceil(1017), "{reduction}: more blocks than needed");
+        }
+    }
 
     #[test]
     fn rows_split_over_threads_only_when_each_band_stays_tall() {
