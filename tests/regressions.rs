@@ -222,9 +222,9 @@ fn im2col_contiguous_row_runs() {
 }
 
 /// Reductions in several L2-sized blocks (the avx512 wide tile's blocks hold at most an eighth
-/// of L2: 1017 taps of 64 channels on a 2 MiB L2, 504 on 1 MiB), split unevenly into whole
-/// filter positions, with a partial last channel block, stride 2, asymmetric padding, bias and
-/// a clamp; and one just past a single block.
+/// of L2: 1017 taps of 64 channels on a 2 MiB L2, 504 on 1 MiB): 2070 taps (3 x 690 on 2 MiB)
+/// with a partial last channel block, stride 2, asymmetric padding, bias and a clamp; and 1026
+/// taps, just past one block (2 x 513).
 #[test]
 fn long_reductions_in_several_l2_blocks() {
     all_backends_agree(

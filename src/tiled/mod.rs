@@ -116,27 +116,25 @@ impl DensePlan {
         // parked and reloaded between blocks. Measured (2026-11-27, 48 KiB L1, one thread,
         // paired): resnet50_conv1 (147 taps, 37.6 KiB; was 3 blocks of 49) +9% (twice);
         // 12 channels 3x3 at 56x56 (108 taps; was 90 + 18) +8-11%; 16 channels (144 taps) level.
-        // Longer reductions, where an L1-sized block would be short, run in blocks whose
-        // weights take at most an eighth of L2, split evenly into whole `r x s` taps: the tiles
-        // stream a block's weights from L2 (the hardware prefetcher keeps ahead of a sequential
-        // stream), and every block boundary parks and reloads the tile's partial sums. Until the fourteenth session the blocks were
-        // sized to stay in L1 (L1 / (1 + column segments): 90 taps of 64 channels for stride 1,
-        // 63 for stride 2), which parked the sums 13 times in resnet50_res3_3x3 (~5% of its
-        // samples). Measured (2026-11-27, Sapphire Rapids class, 48 KiB L1 / 2 MiB L2, avx512 6 x 64,
-        // one thread, plans built both ways and run alternately, medians of three or more runs):
-        // res2_3x3 +0.8..3.3% (one block of 576), res3_3x3 +0.1..0.7% (2 x 576), res4_3x3
-        // +2.7..4.4% (3 x 774-ish), res5_3x3 +2.7..3.0% (5 blocks), vgg16_conv2_2 -0.4..2.4%,
-        // deeplab_dilated_d2 -0.9..2.4%, res3_3x3_s2 +4.4..5.6% (one run of six -6%),
-        // res3_3x3_n8 +1.4%; resnext_g32 and odd_asymmetric level. Prefetching the weights in
-        // every tile (not only a block's first) added nothing.
-        // Where a block that stays in L1 holds enough taps that parking costs little (at least
-        // `MIN_L1_BLOCK_TAPS`), the blocks stay in L1 as before: the avx2 tile's 16 channels
-        // (64 bytes a tap) get 378 taps of L1 at stride 1 and 252 at stride 2, and L2-sized
-        // blocks there lost 3-6% (vgg16_conv2_2, res3_3x3_s2, deeplab; res2-res5 level or +2%).
-        // A block's weights share L1 with the input lines its tiles read: one line run per tap
-        // row and column segment (a stride-2 tile spreads over twice the columns), so an L1 block
-        // gets L1 / (1 + segments): half for stride 1, a third for stride 2 (measured 2026-11-26,
-        // Zen 3: res3_3x3_s2 +4.8% with a third rather than half; deeplab lost 1-2% with a third).
+        // Longer reductions run in blocks that stay in L1 if such a block holds at least
+        // `MIN_L1_BLOCK_TAPS` taps. A block's weights share L1 with the input lines its tiles
+        // read, one line run per tap row and column segment (a stride-2 tile spreads over twice
+        // the columns), so an L1 block gets L1 / (1 + segments): half for stride 1, a third for
+        // stride 2 (measured 2026-11-26, Zen 3: res3_3x3_s2 +4.8% with a third rather than half;
+        // deeplab lost 1-2% with a third). The avx2 tile's 16 channels (64 bytes a tap) get 378
+        // taps at stride 1 and 252 at stride 2; L2-sized blocks there lost 3-6% (vgg16_conv2_2,
+        // res3_3x3_s2, deeplab; res2-res5 level or +2%).
+        // Shorter L1 blocks (avx512's 64-channel tile: 90 taps at stride 1, 63 at stride 2,
+        // which parked the partial sums 13 times in resnet50_res3_3x3, ~5% of its samples)
+        // give way to `l2_block_taps`: blocks of at most an eighth of L2, split evenly into
+        // whole `r x s` taps, their weights streamed from L2 (the hardware prefetcher keeps
+        // ahead of a sequential stream). Measured (2026-11-27, Sapphire Rapids class, 48 KiB L1,
+        // 2 MiB L2, avx512 6 x 64, one thread, plans built both ways and run alternately,
+        // medians of three or more runs): res2_3x3 +0.8..3.3% (one block of 576), res3_3x3
+        // +0.1..0.7% (2 x 576), res4_3x3 +2.7..4.4% (3 blocks), res5_3x3 +2.7..3.0% (5 blocks),
+        // vgg16_conv2_2 -0.4..2.4%, deeplab_dilated_d2 -0.9..2.4%, res3_3x3_s2 +4.4..5.6% (one
+        // run of six -6%), res3_3x3_n8 +1.4%; resnext_g32 and odd_asymmetric level. Prefetching
+        // the weights in every tile (not only a block's first) added nothing.
         let l1 = cache_sizes().l1d;
         let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
         let l1_taps = (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
@@ -324,7 +322,7 @@ mod tests {
     #[test]
     fn l2_blocks_are_even_whole_filter_positions_within_an_eighth_of_l2() {
         let l2 = 2 << 20;
-        // 64 channels x 4 bytes a tap: at most 1024 taps (256 KiB) a block, 9-tap multiples.
+        // 64 channels x 4 bytes a tap: at most 1017 taps (whole 9-tap positions in 256 KiB).
         assert_eq!(l2_block_taps(576, 9, 256, l2), 576);
         assert_eq!(l2_block_taps(1152, 9, 256, l2), 576);
         assert_eq!(l2_block_taps(2304, 9, 256, l2), 774);
