@@ -139,6 +139,7 @@ pub struct PlanOptions {
     emulate: Option<usize>,
     auto: Option<crate::auto::AutoOptions>,
     winograd_tile: Option<crate::winograd::WinogradTile>,
+    tiled_kernel: Option<crate::tiled::TiledKernel>,
 }
 
 impl PlanOptions {
@@ -182,6 +183,25 @@ impl PlanOptions {
     /// The Winograd variant asked for, if any.
     pub fn winograd_tile(&self) -> Option<crate::winograd::WinogradTile> {
         self.winograd_tile
+    }
+
+    /// Make dense `tiled` plans use this register tile instead of the one chosen per shape
+    /// (see [`TiledKernel`](crate::tiled::TiledKernel)); ignored by the other backends and by
+    /// depthwise layers.
+    ///
+    /// ```
+    /// use convkit::{PlanOptions, tiled::TiledKernel};
+    /// let opts = PlanOptions::default().with_tiled_kernel(TiledKernel::Rows);
+    /// assert_eq!(opts.tiled_kernel(), Some(TiledKernel::Rows));
+    /// ```
+    pub fn with_tiled_kernel(mut self, kernel: crate::tiled::TiledKernel) -> Self {
+        self.tiled_kernel = Some(kernel);
+        self
+    }
+
+    /// The `tiled` register tile asked for, if any.
+    pub fn tiled_kernel(&self) -> Option<crate::tiled::TiledKernel> {
+        self.tiled_kernel
     }
 
     /// Test-only (feature `testing`): run the kernels on the lane-emulating tier of `lanes`

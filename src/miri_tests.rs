@@ -7,6 +7,7 @@ use crate::backend::{PlanOptions, backends};
 use crate::isa::Isa;
 use crate::problem::{Activation, ConvProblem};
 use crate::testing::{CheckOutcome, check};
+use crate::tiled::TiledKernel;
 use crate::winograd::WinogradTile;
 
 fn small_problems() -> Vec<ConvProblem> {
@@ -16,6 +17,8 @@ fn small_problems() -> Vec<ConvProblem> {
         ConvProblem::new(1, 4, 6, 6, 5, 3, 3).with_padding([1; 4]),
         ConvProblem::new(1, 8, 3, 5, 9, 1, 1),
         ConvProblem::new(1, 2, 7, 5, 3, 2, 3).with_dilation([2, 1]).with_stride([1, 2]).with_padding([0, 3, 1, 0]),
+        // Rows tile: a row of two vectors and a partial one at portable's 4 lanes.
+        ConvProblem::new(1, 3, 4, 11, 5, 3, 3).with_stride([1, 2]).with_padding([1, 2, 0, 1]).with_bias(true),
         // Depthwise vector columns (stride 1, a depth multiplier, a partial last vector) and
         // stride-2 phase rows written input columns only.
         ConvProblem::new(1, 3, 5, 9, 6, 3, 3).with_groups(3).with_padding([1, 1, 1, 0]).with_bias(true),
@@ -36,6 +39,9 @@ fn run_all(isa: Isa) {
             // Winograd once per variant.
             let variants = if b.name() == "winograd" {
                 [WinogradTile::F2x2, WinogradTile::F4x4, WinogradTile::F6x6].map(|t| opts.clone().with_winograd_tile(t)).to_vec()
+            } else if b.name() == "tiled" {
+                // Both dense tiles (plans choose rows only on avx512).
+                [TiledKernel::Direct, TiledKernel::Rows].map(|k| opts.clone().with_tiled_kernel(k)).to_vec()
             } else {
                 vec![opts]
             };

@@ -429,6 +429,20 @@ fn axis() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
     })
 }
 
+/// As [`axis`], with inputs up to 70 beyond the minimum: outputs several vectors wide.
+fn wide_axis() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
+    (kernel_extent(), small_factor(), small_factor(), 0usize..=8, 0usize..=8, 0usize..=3).prop_flat_map(|(k, stride, dil, pa, pb, mode)| {
+        let dk = (k - 1) * dil + 1;
+        let (pa, pb) = match mode {
+            0 => (0, 0),
+            1 => (pa.min(dk), pb.min(dk)),
+            _ => (pa % (dk + 2), pb % (dk + 2)),
+        };
+        let min_in = dk.saturating_sub(pa + pb).max(1);
+        (min_in..=min_in + 70, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
+    })
+}
+
 fn activation() -> impl Strategy<Value = Activation> {
     prop_oneof![
         2 => Just(Activation::None),
@@ -454,6 +468,24 @@ fn groups() -> impl Strategy<Value = (usize, usize, usize)> {
 /// and without bias. At most [`MAX_STRATEGY_FLOPS`].
 pub fn problems() -> impl Strategy<Value = ConvProblem> {
     (prop_oneof![4 => Just(1usize), 1 => 2usize..=3], groups(), axis(), axis(), any::<bool>(), activation())
+        .prop_map(|(n, (c, k, g), (h, r, sh, dh, pt, pb), (w, s, sw, dw, pl, pr), bias, act)| {
+            ConvProblem::new(n, c, h, w, k, r, s)
+                .with_stride([sh, sw])
+                .with_dilation([dh, dw])
+                .with_padding([pt, pl, pb, pr])
+                .with_groups(g)
+                .with_bias(bias)
+                .with_activation(act)
+        })
+        .prop_filter("valid and small", |p| p.validate().map(|s| s.flops <= MAX_STRATEGY_FLOPS).unwrap_or(false))
+}
+
+/// Problems with output rows up to several vectors of 16 lanes wide (inputs up to 70 columns
+/// beyond the kernel's extent), few rows, and [`problems`]' channel structure and edge bias
+/// otherwise: for the `tiled` rows tile's multi-vector rows, tiles spanning rows and partial
+/// last vectors on every tier.
+pub fn problems_wide_rows() -> impl Strategy<Value = ConvProblem> {
+    (1usize..=2, groups(), axis(), wide_axis(), any::<bool>(), activation())
         .prop_map(|(n, (c, k, g), (h, r, sh, dh, pt, pb), (w, s, sw, dw, pl, pr), bias, act)| {
             ConvProblem::new(n, c, h, w, k, r, s)
                 .with_stride([sh, sw])

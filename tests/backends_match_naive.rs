@@ -3,6 +3,7 @@
 //! data, across the shared edge-biased problem strategy.
 
 use convkit::testing::{self, CheckOutcome};
+use convkit::tiled::TiledKernel;
 use convkit::winograd::WinogradTile;
 use convkit::{Backend, PlanOptions, backend};
 use proptest::prelude::*;
@@ -42,6 +43,29 @@ proptest! {
     #[test]
     fn tiled_matches_naive(p in testing::problems()) {
         check_everywhere("tiled", &p)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(2000), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The tiled rows tile, forced on every tier (plans choose it only on avx512, for some
+    /// shapes) ...
+    #[test]
+    fn tiled_rows_matches_naive(p in testing::problems()) {
+        check_everywhere_with("tiled", &p, |o| o.with_tiled_kernel(TiledKernel::Rows))?;
+    }
+
+    /// ... on rows several vectors wide ...
+    #[test]
+    fn tiled_rows_on_wide_rows_matches_naive(p in testing::problems_wide_rows()) {
+        check_everywhere_with("tiled", &p, |o| o.with_tiled_kernel(TiledKernel::Rows))?;
+    }
+
+    /// ... and the direct tile forced where plans would choose rows.
+    #[test]
+    fn tiled_direct_on_wide_rows_matches_naive(p in testing::problems_wide_rows()) {
+        check_everywhere_with("tiled", &p, |o| o.with_tiled_kernel(TiledKernel::Direct))?;
     }
 }
 

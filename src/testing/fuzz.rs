@@ -198,6 +198,13 @@ fn plan_run_body(data: &[u8]) {
     let (dw, dx, dy) = (delta(&mut u), delta(&mut u), delta(&mut u));
     let d = Data::new(&p, DataKind::Integer, 1);
     let opts = PlanOptions::default().with_auto(AutoOptions::rules_only());
+    // The pick's upper part forces tiled's dense tile one way or the other (or leaves the
+    // choice to the plan), without reading another byte (so saved inputs keep their meaning).
+    let opts = match (pick as usize / all.len()) % 3 {
+        1 => opts.with_tiled_kernel(crate::tiled::TiledKernel::Rows),
+        2 => opts.with_tiled_kernel(crate::tiled::TiledKernel::Direct),
+        _ => opts,
+    };
     let wlen = (shape.weights_len as isize + dw).max(0) as usize;
     let mut weights = d.weights.clone();
     weights.resize(wlen, 1.0);

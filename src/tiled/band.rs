@@ -219,12 +219,34 @@ impl BandLayout {
         ow: usize,
         out_rows: usize,
     ) -> BandLayout {
+        Self::with_columns(h, w, pad_top, pad_left, (sh, sw), (dh, dw), (r, s), ow, out_rows, None)
+    }
+
+    /// As [`BandLayout::new`], but with `Some(slack)` the rows are always phase-split
+    /// (`col_step == 1`: output column `ow` of tap column `s` at `offset[s] + ow`) and every
+    /// segment holds `slack` readable floats past its last output column (the rows tile's
+    /// whole-vector loads).
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_columns(
+        h: usize,
+        w: usize,
+        pad_top: usize,
+        pad_left: usize,
+        (sh, sw): (usize, usize),
+        (dh, dw): (usize, usize),
+        (r, s): (usize, usize),
+        ow: usize,
+        out_rows: usize,
+        split_slack: Option<usize>,
+    ) -> BandLayout {
         // Dense tiles address each pixel through an offset, so strided rows need no phase
         // split: when the taps read every phase (the row is read whole), rows are kept as
         // plain padded rows, copied as they are, and the tiles step `sw` columns per output
         // column. Measured against phase-split rows (2026-11-26, Zen 3, one thread,
         // interleaved): resnet50_res3_3x3_s2 +6-12%, resnet50_conv1 +3%.
-        let (columns, col_step) = if sw > 1 && Columns::phases(sw, s, dw).len() == sw {
+        let (columns, col_step) = if let Some(slack) = split_slack {
+            (Columns::new(sw, s, dw, ow, slack), 1)
+        } else if sw > 1 && Columns::phases(sw, s, dw).len() == sw {
             (Columns::new(1, s, dw, (ow - 1) * sw + 1, 0), sw)
         } else {
             (Columns::new(sw, s, dw, ow, 0), 1)

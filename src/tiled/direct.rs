@@ -92,7 +92,7 @@ pub(crate) struct PixelMap {
 
 impl PixelMap {
     #[inline(always)]
-    fn offset(&self, oh: usize, ow: usize) -> usize {
+    pub(crate) fn offset(&self, oh: usize, ow: usize) -> usize {
         (oh - self.oh_base) * self.row_step + ow * self.col_step
     }
 }

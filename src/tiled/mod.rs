@@ -6,6 +6,10 @@
 //!   input broadcast. Padding is removed before the kernels run: each task copies the padded
 //!   input rows it needs into a zero-bordered band (`band`); unpadded layers read the input
 //!   in place. Tiles may span output rows, so small images waste nothing.
+//! * Dense layers with short reductions over wide rows (`rows`, avx512): vectors of output
+//!   pixels along a row by a few output channels, over an always phase-split band; the sums
+//!   are stored as they are, with no transpose. [`TiledKernel`] says which dense tile a plan
+//!   runs and why.
 //! * Depthwise layers (`groups == C`, any depth multiplier) (`depthwise`): vectors run
 //!   along output rows instead, over a zero-padded (and, for stride 2, phase-split) plane.
 //!
@@ -17,6 +21,7 @@ mod band;
 mod depthwise;
 mod direct;
 mod pack;
+mod rows;
 
 use crate::backend::{
     Backend, Plan, PlanOptions, band_count, band_range, channel_parts, plan_accessors, run_tasks, validate_plan_inputs,
@@ -58,9 +63,94 @@ impl Backend for Tiled {
         if depthwise::suits(problem, &shape) {
             return Ok(DepthwisePlan::boxed(problem, shape, weights, bias, tier));
         }
-        Ok(Box::new(DensePlan::new(problem, shape, weights, bias, tier)))
+        let kernel = match options.tiled_kernel() {
+            Some(k) => k,
+            None => TiledKernel::choose(problem, &shape, tier),
+        };
+        Ok(Box::new(DensePlan::new(problem, shape, weights, bias, tier, kernel)))
     }
 }
+
+/// Which register tile a dense `tiled` plan runs (depthwise layers have their own). Plans
+/// choose per shape unless [`PlanOptions::with_tiled_kernel`](crate::PlanOptions::with_tiled_kernel)
+/// says: [`TiledKernel::Rows`] on the avx512 tier for short reductions over wide rows (first
+/// layers such as resnet50_conv1), [`TiledKernel::Direct`] otherwise.
+///
+/// ```
+/// use convkit::{Backend, ConvProblem, PlanOptions, tiled::{Tiled, TiledKernel}};
+/// let p = ConvProblem::new(1, 3, 32, 32, 8, 3, 3).with_padding([1; 4]);
+/// let w = vec![1.0; 8 * 3 * 3 * 3];
+/// let plan = Tiled.plan_with(&p, &w, None, &PlanOptions::default().with_tiled_kernel(TiledKernel::Rows))?;
+/// assert!(plan.kernel().contains("_rows_"));
+/// # Ok::<(), convkit::ConvError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TiledKernel {
+    /// `P` output pixels by one or two vectors of output channels, input broadcast, sums
+    /// transposed into NCHW at the end of each tile (`src/tiled/direct.rs`): the tile for long reductions.
+    Direct,
+    /// Vectors of output pixels along rows by a few output channels, weights broadcast, sums
+    /// stored as they are (`src/tiled/rows.rs`): the tile for short reductions (first layers), whose
+    /// direct tiles spend much of their time transposing and storing.
+    Rows,
+}
+
+impl TiledKernel {
+    /// The tile a plan uses unless told otherwise (the enum's docs): [`TiledKernel::Rows`] on
+    /// the avx512 tier where its lanes do at least as much useful work as the direct tile's,
+    /// else [`TiledKernel::Direct`].
+    ///
+    /// A rows tile's lanes are used in proportion to `ow / (ceil(ow / LANES) * LANES)` (a
+    /// row's last vector) times its channel blocks' fill (`kg` over whole blocks of `KC`); a
+    /// direct tile's in proportion to its channel blocks' fill, halved for the narrow
+    /// (one-vector) tile, whose 28-pixel transposes through the stack ran at about half the
+    /// wide tile's speed. Rows wins when its share is at least 97% of direct's, or 85% on a
+    /// padded layer of at most 64 taps (there the direct tile's band fill and epilogue weigh
+    /// most). A rows tile reads `cg * r` input rows per tap sweep: at most
+    /// [`MAX_ROWS_STREAMS`], or they spill L1. Measured (2026-11-27, avx512, one thread, plans
+    /// built both ways and run alternately, rows / direct): resnet50_conv1 (147 taps, 112 wide)
+    /// 1.06-1.13x; resnext_g32_3x3 2.25x; odd_asymmetric 1.10x; 3 -> 64 channels 3x3 at 224
+    /// 2.0x, at 56 1.14x; 3 -> 32 3x3 stride 2 2.0x; 8 -> 32 5x5 1.5x; 12 -> 24 3x3 at 56 1.7x;
+    /// 16 -> 32 1x1 2.2x; 16 -> 64 3x3 at 112 1.04-1.09x; and against it: conv1's shape at 112
+    /// (56 wide) 0.94x, 32 -> 64 and 64 -> 64 1x1 at 56 0.84x, 32 -> 64 3x3 (96 rows) 0.96-1.0x,
+    /// resnet50 3x3 layers 0.73-0.9x. On avx2 (8 lanes), whose direct tile stores whole
+    /// transposed vectors, rows was level on conv1 and 0.88-1.06x elsewhere: avx2 and the
+    /// portable tiers keep the direct tile.
+    pub(crate) fn choose(problem: &ConvProblem, shape: &ConvShape, tier: Tier) -> TiledKernel {
+        if tier.isa() != crate::isa::Isa::Avx512 {
+            return TiledKernel::Direct;
+        }
+        let (_, kc, lanes) = rows::rows_tile(tier);
+        let (_, wide_kb) = direct::tile(tier, TileKind::Wide);
+        let (_, narrow_kb) = direct::tile(tier, TileKind::Narrow);
+        let narrow = shape.kg * 2 <= wide_kb;
+        let kb = if narrow { narrow_kb } else { wide_kb };
+        if shape.cg.saturating_mul(problem.r) > MAX_ROWS_STREAMS || shape.ow == 0 || shape.kg == 0 {
+            return TiledKernel::Direct;
+        }
+        // Lane shares as fractions of small counts (no overflow concerns in f64).
+        let fill = |used: usize, block: usize| used as f64 / (used.div_ceil(block) * block) as f64;
+        let rows = fill(shape.ow, lanes) * fill(shape.kg, kc);
+        let direct = fill(shape.kg, kb) * if narrow { 0.5 } else { 1.0 };
+        let padded = problem.params.padding != [0; 4];
+        if rows >= 0.97 * direct || (padded && shape.reduction <= 64 && rows >= 0.85 * direct) {
+            TiledKernel::Rows
+        } else {
+            TiledKernel::Direct
+        }
+    }
+
+    /// Short name, as in kernel names.
+    pub fn name(self) -> &'static str {
+        match self {
+            TiledKernel::Direct => "direct",
+            TiledKernel::Rows => "rows",
+        }
+    }
+}
+
+/// Most input rows (`cg * r`) a rows tile may read per tap sweep.
+const MAX_ROWS_STREAMS: usize = 48;
 
 /// Where a dense task reads its input.
 #[derive(Clone, Debug)]
@@ -76,6 +166,8 @@ struct DensePlan {
     shape: ConvShape,
     tier: Tier,
     kind: TileKind,
+    /// The rows tile ([`rows`]) instead of the dense `P x KB` tile.
+    rows: bool,
     weights: PackedDense,
     taps: Vec<usize>,
     source: Source,
@@ -98,7 +190,7 @@ struct DensePlan {
 }
 
 impl DensePlan {
-    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier) -> DensePlan {
+    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier, kernel: TiledKernel) -> DensePlan {
         let p = problem;
         let [sh, sw] = p.params.stride;
         let [dh, dw] = p.params.dilation;
@@ -106,6 +198,9 @@ impl DensePlan {
         let (_, wide_kb) = direct::tile(tier, TileKind::Wide);
         let kind = if shape.kg * 2 <= wide_kb { TileKind::Narrow } else { TileKind::Wide };
         let (ptile, kb) = direct::tile(tier, kind);
+        let (rows_pv, rows_kc, lanes) = rows::rows_tile(tier);
+        let use_rows = kernel == TiledKernel::Rows;
+        let kb = if use_rows { rows_kc } else { kb };
         let packed = PackedDense::pack(weights, bias, p.params.groups, shape.kg, shape.reduction, kb);
         let dk_h = (p.r - 1) * dh + 1;
         let padded = p.params.padding != [0; 4];
@@ -138,7 +233,7 @@ impl DensePlan {
         let l1 = cache_sizes().l1d;
         let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
         let l1_taps = (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
-        let taps_per_block = if shape.reduction.saturating_mul(kb * 4) <= l1 / 5 * 4 {
+        let taps_per_block = if use_rows || shape.reduction.saturating_mul(kb * 4) <= l1 / 5 * 4 {
             shape.reduction
         } else if l1_taps >= MIN_L1_BLOCK_TAPS {
             l1_taps
@@ -149,13 +244,21 @@ impl DensePlan {
         // several blocks, the partial sums of their pixels take about half of L2. Without the
         // partial sums in the budget, resnet50_conv1 (then 3 blocks of 49 taps, 28 KiB of sums per
         // output row) ran as one 112-row band on a 2 MiB L2, its sums spilling to L3: 4% slower.
-        let row_len = if padded { probe.row_len() } else { p.w };
+        let rows_probe = BandLayout::with_columns(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1, Some(lanes));
+        let row_len = if use_rows {
+            rows_probe.row_len()
+        } else if padded {
+            probe.row_len()
+        } else {
+            p.w
+        };
         let row_bytes = shape.cg * row_len * 4;
         let acc_row_bytes = if shape.reduction > taps_per_block { shape.ow.saturating_mul(kb * 4) } else { 0 };
         let budget = (cache_sizes().l2 / 2).saturating_sub(dk_h.saturating_mul(row_bytes));
         let band_rows = (budget / sh.saturating_mul(row_bytes).saturating_add(acc_row_bytes).max(1) + 1).clamp(1, shape.oh);
-        let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded {
-            let mut layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows);
+        let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded || use_rows {
+            let slack = use_rows.then_some(lanes);
+            let mut layout = BandLayout::with_columns(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows, slack);
             // The fill prefetches the rows it copies only when they come from past L2.
             layout.prefetch_input = shape.cg.saturating_mul(p.h).saturating_mul(p.w).saturating_mul(4) > cache_sizes().l2;
             let mut taps = Vec::with_capacity(shape.reduction);
@@ -178,13 +281,18 @@ impl DensePlan {
             Source::Band(b) => b.row_step(),
             Source::Input => sh * row_len,
         };
-        let kernel = format!("{}_direct_f32_{ptile}x{kb}", tier.name());
-        let acc_len = direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block);
+        let kernel = if use_rows {
+            format!("{}_rows_f32_{}x{rows_kc}", tier.name(), rows_pv * lanes)
+        } else {
+            format!("{}_direct_f32_{ptile}x{kb}", tier.name())
+        };
+        let acc_len = if use_rows { 0 } else { direct::acc_len(tier, kind, band_rows * shape.ow, shape.reduction, taps_per_block) };
         DensePlan {
             problem: *p,
             shape,
             tier,
             kind,
+            rows: use_rows,
             weights: packed,
             taps,
             source,
@@ -279,7 +387,7 @@ impl Plan for DensePlan {
             };
             // SAFETY: tasks partition (image, group, rows, channel blocks), so this task
             // alone writes its channels and pixels, all inside the output.
-            unsafe { run_dense(self.tier, self.kind, work) };
+            unsafe { if self.rows { rows::run_rows(self.tier, work) } else { run_dense(self.tier, self.kind, work) } };
         });
         Ok(())
     }
@@ -318,6 +426,35 @@ impl DensePlan {
 #[cfg(test)]
 mod tests {
     use super::{l2_block_taps, rows_first};
+
+    /// The documented choices: rows where its lanes do at least as much (first layers, few
+    /// channels per group), direct elsewhere and on every tier but avx512 (emulated here).
+    #[cfg(feature = "testing")]
+    #[test]
+    fn rows_tile_chosen_where_its_lanes_do_as_much() {
+        use super::TiledKernel;
+        use crate::problem::ConvProblem;
+        use crate::simd::Tier;
+        let choose = |p: &ConvProblem, tier: Tier| TiledKernel::choose(p, &p.validate().unwrap(), tier);
+        let conv1 = ConvProblem::new(1, 3, 224, 224, 64, 7, 7).with_stride([2, 2]).with_padding([3; 4]);
+        let resnext = ConvProblem::new(1, 128, 28, 28, 128, 3, 3).with_padding([1; 4]).with_groups(32);
+        let res3 = ConvProblem::new(1, 128, 28, 28, 128, 3, 3).with_padding([1; 4]);
+        let half_conv1 = ConvProblem::new(1, 3, 112, 112, 64, 7, 7).with_stride([2, 2]).with_padding([3; 4]);
+        let pointwise = ConvProblem::new(1, 32, 56, 56, 64, 1, 1);
+        let first_3x3 = ConvProblem::new(1, 3, 56, 56, 64, 3, 3).with_padding([1; 4]);
+        for (p, want) in [
+            (&conv1, TiledKernel::Rows),
+            (&resnext, TiledKernel::Rows),
+            (&first_3x3, TiledKernel::Rows),
+            (&res3, TiledKernel::Direct),
+            (&half_conv1, TiledKernel::Direct),
+            (&pointwise, TiledKernel::Direct),
+        ] {
+            assert_eq!(choose(p, Tier::Emu16), want, "{p}");
+            assert_eq!(choose(p, Tier::Emu8), TiledKernel::Direct, "{p}");
+            assert_eq!(choose(p, Tier::Scalar), TiledKernel::Direct, "{p}");
+        }
+    }
 
     #[test]
     fn l2_blocks_are_even_whole_filter_positions_within_an_eighth_of_l2() {
