@@ -413,34 +413,27 @@ fn small_factor() -> impl Strategy<Value = usize> {
 
 /// One axis: (input, kernel, stride, dilation, pad_begin, pad_end), always valid.
 fn axis() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
-    (kernel_extent(), small_factor(), small_factor(), 0usize..=8, 0usize..=8, 0usize..=3).prop_flat_map(|(k, stride, dil, pa, pb, mode)| {
-        let dk = (k - 1) * dil + 1;
-        // Pads are usually small, sometimes >= the kernel.
-        let (pa, pb) = match mode {
-            0 => (0, 0),
-            1 => (pa.min(dk), pb.min(dk)),
-            _ => (pa % (dk + 2), pb % (dk + 2)),
-        };
-        let min_in = dk.saturating_sub(pa + pb).max(1);
-        // Inputs: exactly the minimum (output extent 1; a single row or column whenever
-        // the padding covers the kernel), or larger.
-        let input = prop_oneof![2 => Just(min_in), 5 => min_in..=min_in + 14];
-        (input, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
-    })
+    axis_up_to(14)
 }
 
-/// As [`axis`], with inputs up to 70 beyond the minimum: outputs several vectors wide.
-fn wide_axis() -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
-    (kernel_extent(), small_factor(), small_factor(), 0usize..=8, 0usize..=8, 0usize..=3).prop_flat_map(|(k, stride, dil, pa, pb, mode)| {
-        let dk = (k - 1) * dil + 1;
-        let (pa, pb) = match mode {
-            0 => (0, 0),
-            1 => (pa.min(dk), pb.min(dk)),
-            _ => (pa % (dk + 2), pb % (dk + 2)),
-        };
-        let min_in = dk.saturating_sub(pa + pb).max(1);
-        (min_in..=min_in + 70, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
-    })
+/// As [`axis`], with inputs up to `extra` beyond the minimum.
+fn axis_up_to(extra: usize) -> impl Strategy<Value = (usize, usize, usize, usize, usize, usize)> {
+    (kernel_extent(), small_factor(), small_factor(), 0usize..=8, 0usize..=8, 0usize..=3).prop_flat_map(
+        move |(k, stride, dil, pa, pb, mode)| {
+            let dk = (k - 1) * dil + 1;
+            // Pads are usually small, sometimes >= the kernel.
+            let (pa, pb) = match mode {
+                0 => (0, 0),
+                1 => (pa.min(dk), pb.min(dk)),
+                _ => (pa % (dk + 2), pb % (dk + 2)),
+            };
+            let min_in = dk.saturating_sub(pa + pb).max(1);
+            // Inputs: exactly the minimum (output extent 1; a single row or column whenever
+            // the padding covers the kernel), or larger.
+            let input = prop_oneof![2 => Just(min_in), 5 => min_in..=min_in + extra];
+            (input, Just(k), Just(stride), Just(dil), Just(pa), Just(pb))
+        },
+    )
 }
 
 fn activation() -> impl Strategy<Value = Activation> {
@@ -485,7 +478,7 @@ pub fn problems() -> impl Strategy<Value = ConvProblem> {
 /// otherwise: for the `tiled` rows tile's multi-vector rows, tiles spanning rows and partial
 /// last vectors on every tier.
 pub fn problems_wide_rows() -> impl Strategy<Value = ConvProblem> {
-    (1usize..=2, groups(), axis(), wide_axis(), any::<bool>(), activation())
+    (1usize..=2, groups(), axis(), axis_up_to(70), any::<bool>(), activation())
         .prop_map(|(n, (c, k, g), (h, r, sh, dh, pt, pb), (w, s, sw, dw, pl, pr), bias, act)| {
             ConvProblem::new(n, c, h, w, k, r, s)
                 .with_stride([sh, sw])

@@ -206,28 +206,12 @@ pub(crate) struct BandLayout {
 
 impl BandLayout {
     /// The layout for bands of up to `out_rows` output rows `ow` wide, an `r x s` kernel with
-    /// strides `(sh, sw)` and dilations `(dh, dw)`.
+    /// strides `(sh, sw)` and dilations `(dh, dw)`. With `Some(slack)` the rows are always
+    /// phase-split (`col_step == 1`: output column `ow` of tap column `s` at `offset[s] + ow`)
+    /// and every segment holds `slack` readable floats past its last output column (the rows
+    /// tile's whole-vector loads).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        h: usize,
-        w: usize,
-        pad_top: usize,
-        pad_left: usize,
-        (sh, sw): (usize, usize),
-        (dh, dw): (usize, usize),
-        (r, s): (usize, usize),
-        ow: usize,
-        out_rows: usize,
-    ) -> BandLayout {
-        Self::with_columns(h, w, pad_top, pad_left, (sh, sw), (dh, dw), (r, s), ow, out_rows, None)
-    }
-
-    /// As [`BandLayout::new`], but with `Some(slack)` the rows are always phase-split
-    /// (`col_step == 1`: output column `ow` of tap column `s` at `offset[s] + ow`) and every
-    /// segment holds `slack` readable floats past its last output column (the rows tile's
-    /// whole-vector loads).
-    #[allow(clippy::too_many_arguments)]
-    pub fn with_columns(
         h: usize,
         w: usize,
         pad_top: usize,

@@ -134,6 +134,20 @@ pub(crate) enum DenseInput<'a> {
     Band { layout: &'a BandLayout, x: &'a [f32], channels: usize, oh0: usize, out_rows: usize, buf: &'a mut [f32] },
 }
 
+impl<'a> DenseInput<'a> {
+    /// The buffer the tiles index: the input in place, or the band, filled now.
+    #[inline(always)]
+    pub(crate) fn ready<S: Simd>(self, s: S) -> &'a [f32] {
+        match self {
+            DenseInput::Direct(x) => x,
+            DenseInput::Band { layout, x, channels, oh0, out_rows, buf } => {
+                layout.fill(s, x, channels, oh0, out_rows, buf);
+                buf
+            }
+        }
+    }
+}
+
 /// Floats of partial sums a task over `pixels` output pixels needs (0 if the reduction fits
 /// one block).
 pub(crate) fn acc_len(tier: Tier, kind: TileKind, pixels: usize, taps: usize, taps_per_block: usize) -> usize {
@@ -163,14 +177,7 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
         let kb = KV * S::LANES;
         assert!(PT <= P && PT > 0);
         assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1 && w.weights.bias.len() >= w.weights.blocks * kb);
-        let input = std::mem::replace(&mut w.input, DenseInput::Direct(&[]));
-        let x: &[f32] = match input {
-            DenseInput::Direct(x) => x,
-            DenseInput::Band { layout, x, channels, oh0, out_rows, buf } => {
-                layout.fill(s, x, channels, oh0, out_rows, buf);
-                buf
-            }
-        };
+        let x = std::mem::replace(&mut w.input, DenseInput::Direct(&[])).ready(s);
         let ntaps = w.taps.len();
         assert!(ntaps == w.weights.reduction && ntaps > 0);
         let last_pixel = w.q1 - 1;

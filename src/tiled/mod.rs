@@ -205,7 +205,7 @@ impl DensePlan {
         let dk_h = (p.r - 1) * dh + 1;
         let padded = p.params.padding != [0; 4];
         let [pt, pl, _, _] = p.params.padding;
-        let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1);
+        let probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1, None);
         let rs = p.r * p.s;
         // A reduction whose packed weights fit in 4/5 of L1 runs as one block: no partial sums
         // parked and reloaded between blocks. Measured (2026-11-27, 48 KiB L1, one thread,
@@ -244,7 +244,7 @@ impl DensePlan {
         // several blocks, the partial sums of their pixels take about half of L2. Without the
         // partial sums in the budget, resnet50_conv1 (then 3 blocks of 49 taps, 28 KiB of sums per
         // output row) ran as one 112-row band on a 2 MiB L2, its sums spilling to L3: 4% slower.
-        let rows_probe = BandLayout::with_columns(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1, Some(lanes));
+        let rows_probe = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, 1, Some(lanes));
         let row_len = if use_rows {
             rows_probe.row_len()
         } else if padded {
@@ -258,7 +258,7 @@ impl DensePlan {
         let band_rows = (budget / sh.saturating_mul(row_bytes).saturating_add(acc_row_bytes).max(1) + 1).clamp(1, shape.oh);
         let (source, taps, col_step): (Source, Vec<usize>, usize) = if padded || use_rows {
             let slack = use_rows.then_some(lanes);
-            let mut layout = BandLayout::with_columns(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows, slack);
+            let mut layout = BandLayout::new(p.h, p.w, pt, pl, (sh, sw), (dh, dw), (p.r, p.s), shape.ow, band_rows, slack);
             // The fill prefetches the rows it copies only when they come from past L2.
             layout.prefetch_input = shape.cg.saturating_mul(p.h).saturating_mul(p.w).saturating_mul(4) > cache_sizes().l2;
             let mut taps = Vec::with_capacity(shape.reduction);

@@ -71,14 +71,7 @@ impl<const PV: usize, const KC: usize> WithSimd for RowsOp<'_, PV, KC> {
         let mut w = self.0;
         let l = S::LANES;
         assert!(w.weights.kb == KC && w.q0 < w.q1 && w.pixels.col_step == 1 && w.weights.bias.len() >= w.weights.blocks * KC);
-        let input = std::mem::replace(&mut w.input, DenseInput::Direct(&[]));
-        let x: &[f32] = match input {
-            DenseInput::Direct(x) => x,
-            DenseInput::Band { layout, x, channels, oh0, out_rows, buf } => {
-                layout.fill(s, x, channels, oh0, out_rows, buf);
-                buf
-            }
-        };
+        let x = std::mem::replace(&mut w.input, DenseInput::Direct(&[])).ready(s);
         let ntaps = w.taps.len();
         assert!(ntaps == w.weights.reduction && ntaps > 0);
         let ow = w.pixels.ow;
