@@ -6,10 +6,10 @@
 //!   input broadcast. Padding is removed before the kernels run: each task copies the padded
 //!   input rows it needs into a zero-bordered band (`band`); unpadded layers read the input
 //!   in place. Tiles may span output rows, so small images waste nothing.
-//! * Dense layers with short reductions over wide rows (`rows`, avx512): vectors of output
-//!   pixels along a row by a few output channels, over an always phase-split band; the sums
-//!   are stored as they are, with no transpose. [`TiledKernel`] says which dense tile a plan
-//!   runs and why.
+//! * Dense layers with short reductions over wide rows, or few channels per group (`rows`):
+//!   vectors of output pixels along a row by a few output channels, over an always
+//!   phase-split band; the sums are stored as they are, with no transpose. [`TiledKernel`]
+//!   says which dense tile a plan runs and why.
 //! * Depthwise layers (`groups == C`, any depth multiplier) (`depthwise`): vectors run
 //!   along output rows instead, over a zero-padded (and, for stride 2, phase-split) plane.
 //!
@@ -73,8 +73,9 @@ impl Backend for Tiled {
 
 /// Which register tile a dense `tiled` plan runs (depthwise layers have their own). Plans
 /// choose per shape unless [`PlanOptions::with_tiled_kernel`](crate::PlanOptions::with_tiled_kernel)
-/// says: [`TiledKernel::Rows`] on the avx512 tier for short reductions over wide rows (first
-/// layers such as resnet50_conv1), [`TiledKernel::Direct`] otherwise.
+/// says: [`TiledKernel::Rows`] for short reductions over wide rows (first layers such as
+/// resnet50_conv1 on avx512) and for few output channels per group (resnext_g32_3x3),
+/// [`TiledKernel::Direct`] otherwise.
 ///
 /// ```
 /// use convkit::{Backend, ConvProblem, PlanOptions, tiled::{Tiled, TiledKernel}};
@@ -97,29 +98,42 @@ pub enum TiledKernel {
 
 impl TiledKernel {
     /// The tile a plan uses unless told otherwise (the enum's docs): [`TiledKernel::Rows`] on
-    /// the avx512 tier where its lanes do at least as much useful work as the direct tile's,
-    /// else [`TiledKernel::Direct`].
+    /// the SIMD tiers where its lanes do at least as much useful work as the direct tile's,
+    /// else [`TiledKernel::Direct`] (always on the scalar tier, where both tiles are the twins
+    /// of the others).
     ///
     /// A rows tile's lanes are used in proportion to `ow / (ceil(ow / LANES) * LANES)` (a
     /// row's last vector) times its channel blocks' fill (`kg` over whole blocks of `KC`); a
     /// direct tile's in proportion to its channel blocks' fill, halved for the narrow
-    /// (one-vector) tile, whose 28-pixel transposes through the stack ran at about half the
-    /// wide tile's speed. Rows wins when its share is at least 97% of direct's, or 85% on a
-    /// padded layer of at most 64 taps (there the direct tile's band fill and epilogue weigh
-    /// most). A rows tile reads `cg * r` input rows per tap sweep: at most
-    /// [`MAX_ROWS_STREAMS`], or they spill L1. Measured (2026-11-27, avx512, one thread, plans
-    /// built both ways and run alternately, rows / direct): resnet50_conv1 (147 taps, 112 wide)
-    /// 1.06-1.13x; resnext_g32_3x3 2.25x; odd_asymmetric 1.10x; 3 -> 64 channels 3x3 at 224
-    /// 2.0x, at 56 1.14x; 3 -> 32 3x3 stride 2 2.0x; 8 -> 32 5x5 1.5x; 12 -> 24 3x3 at 56 1.7x;
-    /// 16 -> 32 1x1 2.2x; 16 -> 64 3x3 at 112 1.04-1.09x; and against it: conv1's shape at 112
-    /// (56 wide) 0.94x, 32 -> 64 and 64 -> 64 1x1 at 56 0.84x, 32 -> 64 3x3 (96 rows) 0.96-1.0x,
-    /// resnet50 3x3 layers 0.73-0.9x. On avx2 (8 lanes), whose direct tile stores whole
-    /// transposed vectors, rows was level on conv1 and 0.88-1.06x elsewhere: avx2 and the
-    /// portable tiers keep the direct tile.
+    /// (one-vector) tile, whose transposes through the stack ran at about half the wide tile's
+    /// speed. Rows wins when its share is at least the direct tile's (avx512: 97% of it), or
+    /// 85% of it on a padded layer of at most 64 taps (there the direct tile's band fill and
+    /// epilogue weigh most). A rows tile reads `cg * r` input rows per tap sweep: at most
+    /// [`MAX_ROWS_STREAMS`], or they spill L1.
+    ///
+    /// Measured, one thread, plans built both ways and run alternately, rows / direct:
+    /// * avx512 (2026-11-27, Sapphire Rapids class Xeon): resnet50_conv1 (147 taps, 112 wide)
+    ///   1.06-1.13x; resnext_g32_3x3 2.25x; odd_asymmetric 1.10x; 3 -> 64 channels 3x3 at 224
+    ///   2.0x, at 56 1.14x; 3 -> 32 3x3 stride 2 2.0x; 8 -> 32 5x5 1.5x; 12 -> 24 3x3 at 56
+    ///   1.7x; 16 -> 32 1x1 2.2x; 16 -> 64 3x3 at 112 1.04-1.09x; and against it: conv1's shape
+    ///   at 112 (56 wide) 0.94x, 32 -> 64 and 64 -> 64 1x1 at 56 0.84x, 32 -> 64 3x3 (96 rows)
+    ///   0.96-1.0x, resnet50 3x3 layers 0.73-0.9x.
+    /// * avx2 (2026-12-06, AMD EPYC Zen 3): resnext_g32_3x3 1.80x, 4 channels per group at 28
+    ///   and 56 3.5x and 4.5x (the narrow direct tile runs at 10 GFLOP/s there), 12 -> 24 3x3
+    ///   1.43x, 3 -> 64 3x3 at 224 and 56 1.28x and 1.16x, odd_asymmetric 1.16x, 3 -> 32 3x3
+    ///   stride 2 1.0x; and against it: conv1 0.97x and its shape at 112 0.99x (equal shares,
+    ///   147 taps: why avx2 wants rows' share at least direct's), 16 -> 64 3x3 0.97x, 8 -> 32
+    ///   5x5 0.89x, 32 -> 64 3x3 0.91x, 16 channels per group 0.79x, 1x1 layers 0.65-0.82x.
+    /// * portable (same day and machine): 4 channels per group 2.2x, resnext 1.10x, 3 -> 64
+    ///   3x3 1.33x, 16 -> 32 and 32 -> 64 1x1 1.39x and 1.22x, 12 -> 24 3x3 and 16 -> 64 3x3
+    ///   1.06x, conv1 at 112 1.04x, odd_asymmetric 0.96x; resnet50_res3_3x3 0.95x (384 input
+    ///   rows a sweep: direct).
     pub(crate) fn choose(problem: &ConvProblem, shape: &ConvShape, tier: Tier) -> TiledKernel {
-        if tier.isa() != crate::isa::Isa::Avx512 {
-            return TiledKernel::Direct;
-        }
+        let equal_share = match tier.isa() {
+            crate::isa::Isa::Scalar => return TiledKernel::Direct,
+            crate::isa::Isa::Portable | crate::isa::Isa::Avx2 => 1.0,
+            crate::isa::Isa::Avx512 => 0.97,
+        };
         let (_, kc, lanes) = rows::rows_tile(tier);
         let (_, wide_kb) = direct::tile(tier, TileKind::Wide);
         let (_, narrow_kb) = direct::tile(tier, TileKind::Narrow);
@@ -133,7 +147,7 @@ impl TiledKernel {
         let rows = fill(shape.ow, lanes) * fill(shape.kg, kc);
         let direct = fill(shape.kg, kb) * if narrow { 0.5 } else { 1.0 };
         let padded = problem.params.padding != [0; 4];
-        if rows >= 0.97 * direct || (padded && shape.reduction <= 64 && rows >= 0.85 * direct) {
+        if rows >= equal_share * direct || (padded && shape.reduction <= 64 && rows >= 0.85 * direct) {
             TiledKernel::Rows
         } else {
             TiledKernel::Direct
@@ -442,17 +456,22 @@ mod tests {
         let half_conv1 = ConvProblem::new(1, 3, 112, 112, 64, 7, 7).with_stride([2, 2]).with_padding([3; 4]);
         let pointwise = ConvProblem::new(1, 32, 56, 56, 64, 1, 1);
         let first_3x3 = ConvProblem::new(1, 3, 56, 56, 64, 3, 3).with_padding([1; 4]);
-        for (p, want) in [
-            (&conv1, TiledKernel::Rows),
-            (&resnext, TiledKernel::Rows),
-            (&first_3x3, TiledKernel::Rows),
-            (&res3, TiledKernel::Direct),
-            (&half_conv1, TiledKernel::Direct),
-            (&pointwise, TiledKernel::Direct),
+        let odd = ConvProblem::new(2, 5, 17, 23, 7, 4, 3).with_stride([3, 2]).with_padding([1, 0, 2, 3]).with_dilation([1, 2]);
+        let (rows, direct) = (TiledKernel::Rows, TiledKernel::Direct);
+        // (problem, avx512, avx2, portable); scalar always runs the direct tile.
+        for (p, avx512, avx2, portable) in [
+            (&conv1, rows, direct, rows),
+            (&resnext, rows, rows, rows),
+            (&first_3x3, rows, rows, rows),
+            (&odd, rows, rows, rows),
+            (&res3, direct, direct, direct),
+            (&half_conv1, direct, direct, rows),
+            (&pointwise, direct, direct, rows),
         ] {
-            assert_eq!(choose(p, Tier::Emu16), want, "{p}");
-            assert_eq!(choose(p, Tier::Emu8), TiledKernel::Direct, "{p}");
-            assert_eq!(choose(p, Tier::Scalar), TiledKernel::Direct, "{p}");
+            assert_eq!(choose(p, Tier::Emu16), avx512, "{p}");
+            assert_eq!(choose(p, Tier::Emu8), avx2, "{p}");
+            assert_eq!(choose(p, Tier::Portable), portable, "{p}");
+            assert_eq!(choose(p, Tier::Scalar), direct, "{p}");
         }
     }
 
