@@ -244,6 +244,12 @@ impl DensePlan {
         // vgg16_conv2_2 -0.4..2.4%, deeplab_dilated_d2 -0.9..2.4%, res3_3x3_s2 +4.4..5.6% (one
         // run of six -6%), res3_3x3_n8 +1.4%; resnext_g32 and odd_asymmetric level. Prefetching
         // the weights in every tile (not only a block's first) added nothing.
+        // Re-checked 2026-12-06 on a Zen 3 (32 KiB L1, 512 KiB L2, avx2 16-channel tile: 252
+        // taps of L1 with one column segment, 162 with two, so res3_3x3_s2 takes L2 blocks),
+        // one thread, plans built both ways (`MIN_L1_BLOCK_TAPS` 192 and 100) and run
+        // alternately: L2 blocks rather than the shorter L1 blocks won 83% of the rounds on
+        // res3_3x3_s2 (+0.4% best to best) and 80% on res5_3x3 (+2.3%); res4_3x3 and
+        // vgg16_conv2_2 level.
         let l1 = cache_sizes().l1d;
         let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
         let l1_taps = (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
