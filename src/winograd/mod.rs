@@ -327,9 +327,18 @@ impl WinogradPlan {
             // channel part transforms the whole input again). Measured (2026-11-26, Sapphire
             // Rapids class, two threads, paired, avx512 14 x 32 GEMM tile): resnet50_res3_3x3
             // (7 x 7 tiles, chunks of 4 and 3 rows) +21%; resnet50_res4_3x3 (4 x 4 tiles, 8
-            // per chunk) -27%, so it splits channels only.
+            // per chunk) -27%, so it splits channels only. On avx2 (6 x 16 GEMM tile) a chunk
+            // needs four vectors of tiles: measured (2026-12-06, Zen 3, two threads, one plan
+            // run alternately both ways, channel split / row split) chunks of 21-28 tiles lost
+            // to the channel split (res3_3x3 +6.5%, res4_3x3 +13.6%, 512 channels at 14x14
+            // +19%, 64 at 28x28 +3%; 8 tiles, res5_3x3: +30%; 10-15 tiles +3%), chunks of 50
+            // won (128 channels at 20x20, F(2x2): 0.84x; 64 at 40x40, F(4x4): 0.81x).
             let split = threads.div_ceil(images).min(self.th);
-            if (self.th / split) * self.tw >= self.tier.lanes() {
+            let min_tiles = match self.tier.isa() {
+                crate::isa::Isa::Avx2 => 4 * self.tier.lanes(),
+                _ => self.tier.lanes(),
+            };
+            if (self.th / split) * self.tw >= min_tiles {
                 return split.max(least);
             }
             return least;
@@ -562,5 +571,34 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
                 w.group * kg + k,
             )
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WinogradPlan, WinogradTile};
+    use crate::problem::ConvProblem;
+    use crate::simd::Tier;
+
+    /// One image on two threads: a chunk of tile rows each, or the output channels split,
+    /// as the comment in `chunks` measured per tier.
+    #[test]
+    fn one_image_on_two_threads_splits_rows_only_where_chunks_hold_enough_tiles() {
+        let plan = |hw: usize, tile: WinogradTile, tier: Tier| {
+            let p = ConvProblem::new(1, 16, hw, hw, 16, 3, 3).with_padding([1; 4]);
+            let shape = p.validate().unwrap();
+            let w = vec![1.0; shape.weights_len];
+            WinogradPlan::new(&p, shape, &w, None, tier, tile)
+        };
+        // (image, tile, avx2 chunks, avx512 chunks): 28x28 F(4x4) is 7 x 7 tiles (21-28 a
+        // chunk), 40x40 F(4x4) 10 x 10 (50), 7x7 F(2x2) 4 x 4 (8).
+        for (hw, tile, avx2, avx512) in [(28, WinogradTile::F4x4, 1, 2), (40, WinogradTile::F4x4, 2, 2), (7, WinogradTile::F2x2, 1, 1)] {
+            for (tier, want) in [(Tier::Emu8, avx2), (Tier::Emu16, avx512)] {
+                let plan = plan(hw, tile, tier);
+                assert_eq!(plan.th.div_ceil(plan.chunk_rows), 1, "{hw}: one chunk on one thread");
+                assert_eq!(plan.chunks(1, 2), want, "{hw} {tile:?} on {tier:?}");
+                assert_eq!(plan.chunks(1, 1), 1);
+            }
+        }
     }
 }
