@@ -59,6 +59,27 @@ fn every_tier_matches_the_reference_on_every_edge() {
     }
 }
 
+/// `sgemm` keeps each thread's packed-B buffer between calls: a call after one with NaNs in
+/// a larger B (more columns, longer reduction) sees none of them, ragged panels included.
+#[test]
+fn a_kept_packed_b_buffer_leaves_no_trace() {
+    for tier in test_tiers() {
+        let (mr, nr) = tile(&tier.options).unwrap();
+        let (m, n, k) = (2 * mr + 1, 3 * nr + 5, 700);
+        let big_b = vec![f32::NAN; k * (n + 3 * nr)];
+        let a = vec![1.0f32; m * k];
+        let mut c = vec![0.0f32; m * (n + 3 * nr)];
+        sgemm_with(&tier.options, m, n + 3 * nr, k, &a, &big_b, &mut c).unwrap();
+        for (m2, n2, k2) in [(m, n, k - 3), (mr + 1, nr + 1, 9), (m, 2, 5)] {
+            let a: Vec<f32> = (0..m2 * k2).map(|i| ((i * 7 + 3) % 11) as f32 - 5.0).collect();
+            let b: Vec<f32> = (0..k2 * n2).map(|i| ((i * 5 + 1) % 13) as f32 - 6.0).collect();
+            let mut c = vec![f32::NAN; m2 * n2];
+            sgemm_with(&tier.options, m2, n2, k2, &a, &b, &mut c).unwrap();
+            assert_eq!(c, reference(m2, n2, k2, &a, &b), "tier {} m {m2} n {n2} k {k2}", tier.name);
+        }
+    }
+}
+
 #[test]
 fn length_errors_name_the_matrix() {
     let mut c = [0.0; 4];

@@ -58,15 +58,23 @@ pub const fn balanced_kc(kc: usize, k: usize) -> usize {
     if even < k { even } else { k }
 }
 
-/// The MC block for `m` rows: the fewest blocks of at most `mc`, split evenly and rounded up
-/// to a multiple of `mr` (`mc` itself if one block holds `m`). 512 rows in blocks of 240 + 240 + 32 left a last
+/// The MC block for `m` rows: the fewest blocks of at most `mc` (one more where rounding the
+/// even split up to `mr` passes `mc`), split evenly and rounded up to a multiple of `mr` (`mc`
+/// itself if one block holds `m`). 512 rows in blocks of 240 + 240 + 32 left a last
 /// block too short to pay for streaming B's panels through it once more.
 pub const fn balanced_mc(mc: usize, mr: usize, m: usize) -> usize {
     if m <= mc || mr == 0 {
         return mc;
     }
-    let even = m.div_ceil(m.div_ceil(mc)).div_ceil(mr) * mr;
-    if even > mc { mc } else { even }
+    let blocks = m.div_ceil(mc);
+    let even = m.div_ceil(blocks).div_ceil(mr) * mr;
+    if even <= mc {
+        return even;
+    }
+    // Rounding up to MR overshot `mc` (512 rows, MC 252, MR 6: 2 x 258): one block more
+    // (3 x 174) rather than 252 + 252 + a sliver of 8.
+    let more = m.div_ceil(blocks + 1).div_ceil(mr) * mr;
+    if more <= mc { more } else { mc }
 }
 
 /// Rows of C a block's micro-tiles walk in turn when C streams past L2: the L2 hardware
@@ -113,9 +121,15 @@ mod tests {
         assert_eq!(balanced_kc(272, 300), 152);
         assert_eq!(balanced_mc(240, 6, 512), 174);
         assert_eq!(balanced_mc(240, 6, 100), 240);
+        assert_eq!(balanced_mc(252, 6, 512), 174);
         for k in 1..3000 {
             let mc = balanced_mc(240, 6, k);
             assert!(mc.is_multiple_of(6) && mc <= 240 && k.div_ceil(mc) == k.div_ceil(240), "m {k} mc {mc}");
+            // MC 252 (this Zen 3's 512 KiB L2, KC 256): no sliver block either.
+            let mc = balanced_mc(252, 6, k);
+            let blocks = k.div_ceil(252);
+            assert!(mc.is_multiple_of(6) && mc <= 252 && k.div_ceil(mc) <= blocks + 1, "m {k} mc {mc}");
+            assert!(k <= 252 || k - (k.div_ceil(mc) - 1) * mc >= mc / 2 - 6, "m {k} mc {mc}: sliver block");
             let kc = balanced_kc(272, k);
             assert!(kc >= 1 && kc <= k && kc <= 272 + 27 + 7, "k {k} kc {kc}");
             assert!(k.div_ceil(kc) <= k.div_ceil(272), "k {k}: more blocks than plain KC");

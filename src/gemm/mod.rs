@@ -97,7 +97,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     // Even KC blocks, as im2col's: 520 = 4 x 128 + 8 ended in an 8-step pass over all of C.
     // Measured (2026-11-27, Sapphire Rapids class, one thread, paired): 512x512x520 +1.4%,
     // 256x256x300 +1.5%, 512x512x600 +0.7%, 512x512x1000 level.
-    bl.kc = balanced_kc(bl.kc, k);
+    bl.kc = balanced_kc(sgemm_kc(tier, bl.kc, nr), k);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
     // With few columns each A element is used only a few times: the micro-kernel reads A in
@@ -107,9 +107,10 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     (0..n.div_ceil(nc)).into_par_iter().for_each(|chunk| {
         let jc = chunk * nc;
         let ncb = nc.min(n - jc);
-        let mut bbuf = vec![0.0f32; ncb.div_ceil(nr) * nr * bl.kc];
+        let b_len = ncb.div_ceil(nr) * nr * bl.kc;
+        let mut bbuf = b_buffer(b_len);
         // Fewer rows per block when this chunk's C streams past L2 (`streamed_mc`).
-        let mc = streamed_mc_here(bl.mc, mr, m.saturating_mul(ncb), bbuf.len());
+        let mc = streamed_mc_here(bl.mc, mr, m.saturating_mul(ncb), b_len);
         // This task's packed A block (when A is packed), its buffer reused block after block.
         let mut packed: Option<PackedA> = None;
         let mut pc = 0;
@@ -158,8 +159,54 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
             }
             pc += kcb;
         }
+        keep_b_buffer(bbuf);
     });
     Ok(())
+}
+
+/// KC for [`sgemm`] on `tier`: on avx2, as long as the B micro-panel fits L1 by itself
+/// (`L1d / (4 * NR)`: 512 at 32 KiB, NR 16) instead of sharing 3/4 of it with A's panel
+/// ([`blocking`]): half the passes over C for long reductions. Measured (2026-12-06, Zen 3,
+/// one thread, paired; KC 512 vs 256): 1024^3 +2.2%, 2048x256x4096 +2.9%, 256x256x1024
+/// +0.4%, 512^3 level. The convolution backends keep [`blocking`]'s KC (their B blocks are
+/// lowered patches or Winograd tiles, not measured with it), and so do the other tiers (not
+/// measured: today's machine has no AVX-512).
+fn sgemm_kc(tier: crate::simd::Tier, kc: usize, nr: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if matches!(tier, crate::simd::Tier::Avx2(_)) {
+        return kc.max(crate::caches::cache_sizes().l1d / (std::mem::size_of::<f32>() * nr));
+    }
+    let _ = (tier, nr);
+    kc
+}
+
+/// Largest packed-B buffer (floats) a thread keeps between [`sgemm`] calls: 4 MiB, the NC x
+/// KC block of a 32 MiB L3.
+const KEPT_B_BUFFER: usize = 1 << 20;
+
+thread_local! {
+    /// This thread's packed-B buffer from its last [`sgemm`] task. `vec![0.0; len]` per call
+    /// zero-filled it first (1% of a 256^3 sgemm, 2026-12-06), though `pack_b` writes every
+    /// float the kernel reads.
+    static B_BUFFER: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// A buffer of at least `len` floats for `pack_b`, this thread's kept one if there is one (its
+/// contents are stale: every float the kernel reads is packed first).
+fn b_buffer(len: usize) -> Vec<f32> {
+    let mut buf = B_BUFFER.with(|b| b.take());
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    buf
+}
+
+/// Returns a buffer from [`b_buffer`] for this thread's next call (dropped if over
+/// [`KEPT_B_BUFFER`]).
+fn keep_b_buffer(buf: Vec<f32>) {
+    if buf.len() <= KEPT_B_BUFFER {
+        B_BUFFER.with(|b| b.set(buf));
+    }
 }
 
 /// The micro-kernel [`sgemm_with`] runs for `options`, e.g. `avx2_gemm_f32_6x16`.
@@ -172,9 +219,11 @@ pub fn tile(options: &PlanOptions) -> Result<(usize, usize), ConvError> {
     Ok(kernel::tile(options.tier()?))
 }
 
-/// The cache blocking [`sgemm_with`] uses for `options` (for `m` rows it then splits MC
-/// evenly: [`blocking::balanced_mc`]).
+/// The cache blocking [`sgemm_with`] uses for `options` (with its own KC, `sgemm_kc`; for `m`
+/// rows it then splits MC and KC evenly: [`blocking::balanced_mc`], [`blocking::balanced_kc`]).
 pub fn blocking_for(options: &PlanOptions) -> Result<blocking::Blocking, ConvError> {
     let (mr, nr) = tile(options)?;
-    Ok(blocking(mr, nr))
+    let mut bl = blocking(mr, nr);
+    bl.kc = sgemm_kc(options.tier()?, bl.kc, nr);
+    Ok(bl)
 }

@@ -156,15 +156,29 @@ pub fn pack_b(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: usiz
     }
 }
 
-/// The first `panels` (full, NR-column) micro-panels of [`pack_b`]: row by row of B, each row's
-/// NR-float pieces go to consecutive panels.
+/// Rows of B that [`pack_b_full`] copies into one panel before it moves to the next.
+///
+/// Row by row (each row's pieces to every panel in turn) the writes stride `kc * NR` floats
+/// (16 KiB at KC 256, NR 16): every panel's line falls in the same L1 set. Sixteen rows at a
+/// time write 1 KiB runs per panel and read 16 row streams. Measured (2026-12-06, Zen 3,
+/// avx2, B hot in cache): `pack_b` 256 x 256 22 -> 9.4 us, 512 x 512 92 -> 44 us (4 rows 10.6,
+/// 8 rows 10.2, 32 rows 14.6); sgemm 512^3 and 256^3 +0.6% (one thread, paired).
+const PACK_B_ROWS: usize = 16;
+
+/// The first `panels` (full, NR-column) micro-panels of [`pack_b`]: [`PACK_B_ROWS`] rows of B
+/// at a time, panel after panel.
 fn pack_b_full<const NR: usize>(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, panels: usize, dst: &mut [f32]) {
-    for kk in 0..kcb {
-        let row = &b[(pc + kk) * ldb + jc..][..panels * NR];
-        for (panel, piece) in row.chunks_exact(NR).enumerate() {
-            let d: &mut [f32; NR] = (&mut dst[(panel * kcb + kk) * NR..][..NR]).try_into().expect("NR floats");
-            *d = piece.try_into().expect("NR floats");
+    let mut k0 = 0;
+    while k0 < kcb {
+        let rows = PACK_B_ROWS.min(kcb - k0);
+        for panel in 0..panels {
+            for kk in k0..k0 + rows {
+                let piece: &[f32; NR] = b[(pc + kk) * ldb + jc + panel * NR..][..NR].try_into().expect("NR floats");
+                let d: &mut [f32; NR] = (&mut dst[(panel * kcb + kk) * NR..][..NR]).try_into().expect("NR floats");
+                *d = *piece;
+            }
         }
+        k0 += rows;
     }
 }
 
