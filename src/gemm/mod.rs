@@ -40,7 +40,7 @@ impl SharedMut {
 /// When [`sgemm`] reads A in place rather than packing it. Packing costs a pass over A per
 /// call, which pays only if each A element then feeds enough column panels: with `n` columns
 /// it is `1/n` of the work. Reading in place costs when the rows a block reads (`MC` rows at
-/// A's row stride) span more than half of L2, since rows a power-of-two stride apart share
+/// A's row stride) span more than 3/4 of L2, since rows a power-of-two stride apart share
 /// cache sets. So: in place up to `ROW_MAJOR_A_MAX_COLS / 2` columns, and up to
 /// `ROW_MAJOR_A_MAX_COLS` if the block's span fits.
 /// Measured (2026-11-26, Sapphire Rapids, avx512 6 x 64, one thread, paired; in place vs
@@ -49,12 +49,16 @@ impl SharedMut {
 /// Earlier, on Zen 3 (avx2 6 x 16): 64-128 columns +7..13%, 256^3 +2%, 512^3 even.
 /// Against A packed block by block just before use (as now, 2026-11-27): in place still
 /// +4% at 512^3, +10% at 256^3, +20% at 256x512x256.
+/// The span bound was half of L2 until 2026-12-06: on Zen 3 (512 KiB L2; 512^3's blocks of 174
+/// rows span 348 KiB) in place then won 512^3 +2.1% (twice), 512x520x512 +1.4%, 512x2048x512
+/// +2.3% (packed by the column bound still), and was level to -1.8% at 768^3, 1024x512x1024,
+/// 2048x1024x256 and 300x1000x300 (one thread, paired), which keep packing.
 const ROW_MAJOR_A_MAX_COLS: usize = 512;
 
 /// Whether [`sgemm`] reads A (`m x k`, row-major) in place for `n` columns and `mc`-row blocks.
 fn read_a_in_place(m: usize, n: usize, k: usize, mc: usize) -> bool {
     let span = m.min(mc).saturating_mul(k).saturating_mul(std::mem::size_of::<f32>());
-    n <= ROW_MAJOR_A_MAX_COLS / 2 || (n <= ROW_MAJOR_A_MAX_COLS && span <= crate::caches::cache_sizes().l2 / 2)
+    n <= ROW_MAJOR_A_MAX_COLS / 2 || (n <= ROW_MAJOR_A_MAX_COLS && span <= crate::caches::cache_sizes().l2 / 4 * 3)
 }
 
 /// `C = A * B` for row-major `A` (`m x k`), `B` (`k x n`) and `C` (`m x n`), on the active
