@@ -90,6 +90,15 @@ pub(crate) struct BlockArgs<'a> {
     pub epilogue: Epilogue<'a>,
     /// Output channel (bias index) of C's row 0.
     pub row0: usize,
+    /// Prefetch the C tile before the reduction also when it is only written (`first`); it is
+    /// always prefetched when it is read back. Off for [`sgemm`]: measured (2026-12-06, Zen 3,
+    /// avx2, one thread, paired) 256^3 +1.6%, 512^3 +1.0-2.1%, 1024^3 +0.9%, the suite's GEMM
+    /// shapes level to +1.7%. On for im2col and Winograd, which were mixed without it
+    /// (res2_1x1 +1.8%, Winograd res2/res3/vgg +0.7-1.5%, but whisper_conv1d slower in 80% of
+    /// rounds and Winograd res5 in 58%).
+    ///
+    /// [`sgemm`]: crate::gemm::sgemm
+    pub prefetch_written: bool,
 }
 
 /// Runs one macro-kernel block on `tier`.
@@ -200,6 +209,7 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
                         nb,
                         g.first,
                         g.last,
+                        g.prefetch_written,
                         &g.epilogue,
                         g.row0 + ir,
                     )
@@ -349,13 +359,16 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, con
     nb: usize,
     first: bool,
     last: bool,
+    prefetch_written: bool,
     epi: &Epilogue<'_>,
     row0: usize,
 ) {
     let l = S::LANES;
     const { assert!(P >= 1 && P <= 4 && (P == 1 || !ROWS)) };
     assert!(mb <= P * MR && nb <= NV * l);
-    prefetch_tile(s, c, ldc, mb, nb);
+    if !first || prefetch_written {
+        prefetch_tile(s, c, ldc, mb, nb);
+    }
     let mut acc = [[[s.zero(); NV]; MR]; P];
     // Where row `i` of panel `p` is, from a reduction step's A pointer: the packed panels'
     // `p * kc * MR + i`, or row `min(i, mb - 1)` of the row-major block.
@@ -406,7 +419,8 @@ pub(crate) unsafe fn micro_kernel<S: Simd, const MR: usize, const NV: usize, con
 }
 
 /// Prefetches the C tile toward L1 while the reduction runs (it is read back unless `first`,
-/// and written in any case): every cache line of its rows.
+/// and written in any case; [`BlockArgs::prefetch_written`] says whether a tile only written
+/// is prefetched): every cache line of its rows.
 #[inline(always)]
 fn prefetch_tile<S: Simd>(s: S, c: *mut f32, ldc: usize, mb: usize, nb: usize) {
     const LINE_FLOATS: usize = 16;

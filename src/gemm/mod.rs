@@ -155,6 +155,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
                     last: pc + kcb == k,
                     epilogue: Epilogue::new(None, Activation::None),
                     row0: ic,
+                    prefetch_written: false,
                 };
                 // SAFETY: this task alone writes columns `jc .. jc + ncb` of C, and the block
                 // covers rows `ic .. ic + mcb` of them, all inside the `m x n` C.

@@ -207,6 +207,7 @@ impl<const MR: usize, const NV: usize> WithSimd for Im2colTaskOf<'_, MR, NV> {
                     last: pc + kcb == l,
                     epilogue,
                     row0: t.group * sh.kg + ic,
+                    prefetch_written: true,
                 };
                 // SAFETY: this task alone owns output rows `m0 .. m1` x pixels `p0 .. p0 + npix`
                 // of this image and group (tasks partition them), and the block lies inside.

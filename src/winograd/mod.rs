@@ -542,6 +542,7 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
                     last: pc + kcb == cg,
                     epilogue: none,
                     row0: 0,
+                    prefetch_written: true,
                 };
                 // SAFETY: rows `ic .. ic + mcb` x columns `< tiles <= ldv` of this task's own
                 // product buffer.
