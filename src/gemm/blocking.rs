@@ -37,6 +37,12 @@ pub fn blocking(mr: usize, nr: usize) -> Blocking {
 pub const fn blocking_with(mr: usize, nr: usize, caches: CacheSizes) -> Blocking {
     let kc = (caches.l1d * 3 / 4) / (F32 * (mr + nr));
     let kc = if kc >= 32 { kc / 16 * 16 } else { 16 };
+    blocking_for_kc(kc, mr, nr, caches)
+}
+
+/// MC and NC by [`blocking`]'s rules for a given KC (`sgemm` on avx2 takes a longer KC).
+pub const fn blocking_for_kc(kc: usize, mr: usize, nr: usize, caches: CacheSizes) -> Blocking {
+    let kc = if kc == 0 { 1 } else { kc };
     let mc = (caches.l2 / 2) / (F32 * kc);
     let mc = if mc >= mr { mc / mr * mr } else { mr };
     let nc = (caches.l3 / 2 / 4) / (F32 * kc);

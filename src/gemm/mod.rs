@@ -93,7 +93,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     }
     tier.record_run();
     let (mr, nr) = kernel::tile(tier);
-    let mut bl = blocking(mr, nr);
+    let mut bl = sgemm_blocking(tier, mr, nr);
     // Even MC blocks: 512 rows as 3 x 174 instead of 240 + 240 + 32 gained 2.5% at 512^3
     // (2026-11-26, Zen 3, one thread; im2col was neutral and Winograd res4_3x3 lost 7% with
     // 256 channels as 2 x 128, so they keep plain MC).
@@ -101,7 +101,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     // Even KC blocks, as im2col's: 520 = 4 x 128 + 8 ended in an 8-step pass over all of C.
     // Measured (2026-11-27, Sapphire Rapids class, one thread, paired): 512x512x520 +1.4%,
     // 256x256x300 +1.5%, 512x512x600 +0.7%, 512x512x1000 level.
-    bl.kc = balanced_kc(sgemm_kc(tier, bl.kc, nr), k);
+    bl.kc = balanced_kc(bl.kc, k);
     let threads = rayon::current_num_threads();
     let nc = bl.nc.min(n.div_ceil(threads).div_ceil(nr) * nr).max(nr);
     // With few columns each A element is used only a few times: the micro-kernel reads A in
@@ -169,20 +169,25 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
     Ok(())
 }
 
-/// KC for [`sgemm`] on `tier`: on avx2, as long as the B micro-panel fits L1 by itself
-/// (`L1d / (4 * NR)`: 512 at 32 KiB, NR 16) instead of sharing 3/4 of it with A's panel
-/// ([`blocking`]): half the passes over C for long reductions. Measured (2026-12-06, Zen 3,
-/// one thread, paired; KC 512 vs 256): 1024^3 +2.2%, 2048x256x4096 +2.9%, 256x256x1024
-/// +0.4%, 512^3 level. The convolution backends keep [`blocking`]'s KC (their B blocks are
-/// lowered patches or Winograd tiles, not measured with it), and so do the other tiers (not
-/// measured: today's machine has no AVX-512).
-fn sgemm_kc(tier: crate::simd::Tier, kc: usize, nr: usize) -> usize {
+/// [`sgemm`]'s blocking on `tier`: [`blocking`]'s, except that on avx2 KC is as long as a B
+/// micro-panel that fills L1 by itself (`L1d / (4 * NR)`: 512 at 32 KiB, NR 16) instead of
+/// sharing 3/4 of it with A's panel, with MC and NC by the same rules for that KC (the A block
+/// half of L2: 126 rows). Half the passes over C for long reductions. Measured (2026-12-06,
+/// Zen 3, one thread, paired): KC 512 vs 256 (MC still 240) 1024^3 +2.2%, 2048x256x4096 +2.9%,
+/// 256x256x1024 +0.4%, 512^3 level; then MC 126 vs 240 +0.8-1.9% on 512^3, 1024^3,
+/// 512x512x1100, 256x196x1024 and 2048x256x4096. The convolution backends keep [`blocking`]
+/// (their B blocks are lowered patches or Winograd tiles, not measured with it), and so do the
+/// other tiers (not measured: today's machine has no AVX-512).
+fn sgemm_blocking(tier: crate::simd::Tier, mr: usize, nr: usize) -> blocking::Blocking {
+    let bl = blocking(mr, nr);
     #[cfg(target_arch = "x86_64")]
     if matches!(tier, crate::simd::Tier::Avx2(_)) {
-        return kc.max(crate::caches::cache_sizes().l1d / (std::mem::size_of::<f32>() * nr));
+        let caches = crate::caches::cache_sizes();
+        let kc = bl.kc.max(caches.l1d / (std::mem::size_of::<f32>() * nr));
+        return blocking::blocking_for_kc(kc, mr, nr, caches);
     }
-    let _ = (tier, nr);
-    kc
+    let _ = tier;
+    bl
 }
 
 /// Largest packed-B buffer (floats) a thread keeps between [`sgemm`] calls: 4 MiB, the NC x
@@ -224,11 +229,9 @@ pub fn tile(options: &PlanOptions) -> Result<(usize, usize), ConvError> {
     Ok(kernel::tile(options.tier()?))
 }
 
-/// The cache blocking [`sgemm_with`] uses for `options` (with its own KC, `sgemm_kc`; for `m`
+/// The cache blocking [`sgemm_with`] uses for `options` (`sgemm_blocking`; for `m`
 /// rows it then splits MC and KC evenly: [`blocking::balanced_mc`], [`blocking::balanced_kc`]).
 pub fn blocking_for(options: &PlanOptions) -> Result<blocking::Blocking, ConvError> {
     let (mr, nr) = tile(options)?;
-    let mut bl = blocking(mr, nr);
-    bl.kc = sgemm_kc(options.tier()?, bl.kc, nr);
-    Ok(bl)
+    Ok(sgemm_blocking(options.tier()?, mr, nr))
 }
