@@ -81,6 +81,25 @@ fn a_kept_packed_b_buffer_leaves_no_trace() {
 }
 
 #[test]
+fn release_buffers_frees_every_pool_thread() {
+    let (m, n, k) = (96, 640, 300);
+    let a: Vec<f32> = (0..m * k).map(|i| (i % 9) as f32 - 4.0).collect();
+    let b: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32 - 3.0).collect();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let kept = || pool.broadcast(|_| convkit::gemm::kept_buffer_bytes()).iter().sum::<usize>();
+    let mut c = vec![0.0f32; m * n];
+    pool.install(|| convkit::gemm::sgemm(m, n, k, &a, &b, &mut c)).unwrap();
+    assert!(kept() > 0, "sgemm kept no packed-B buffer");
+    pool.install(convkit::gemm::release_buffers);
+    assert_eq!(kept(), 0);
+    // And the next call, allocating again, gives the same answer.
+    let mut c2 = vec![f32::NAN; m * n];
+    pool.install(|| convkit::gemm::sgemm(m, n, k, &a, &b, &mut c2)).unwrap();
+    assert_eq!(c2, reference(m, n, k, &a, &b));
+    assert_eq!(c, c2);
+}
+
+#[test]
 fn length_errors_name_the_matrix() {
     let mut c = [0.0; 4];
     let e = convkit::gemm::sgemm(2, 2, 2, &[0.0; 3], &[0.0; 4], &mut c).unwrap_err();

@@ -219,6 +219,36 @@ fn keep_b_buffer(buf: Vec<f32>) {
     }
 }
 
+/// Bytes of packed-B buffer the calling thread keeps for its next [`sgemm`] call (at most
+/// 4 MiB: larger buffers are dropped when the call ends).
+///
+/// ```
+/// let (m, n, k) = (64, 64, 64);
+/// let (a, b, mut c) = (vec![1.0f32; m * k], vec![1.0f32; k * n], vec![0.0f32; m * n]);
+/// let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+/// pool.install(|| convkit::gemm::sgemm(m, n, k, &a, &b, &mut c)).unwrap();
+/// assert!(pool.install(convkit::gemm::kept_buffer_bytes) > 0);
+/// pool.install(convkit::gemm::release_buffers);
+/// assert_eq!(pool.install(convkit::gemm::kept_buffer_bytes), 0);
+/// ```
+pub fn kept_buffer_bytes() -> usize {
+    B_BUFFER.with(|b| {
+        let buf = b.take();
+        let bytes = buf.capacity() * std::mem::size_of::<f32>();
+        b.set(buf);
+        bytes
+    })
+}
+
+/// Frees the packed-B buffers [`sgemm`] keeps between calls (up to 4 MiB per thread, so
+/// that repeated calls skip the allocation): the calling thread's and those of every thread
+/// of the current rayon pool (call it inside `pool.install` for another pool). The next
+/// call allocates again; results never depend on it.
+pub fn release_buffers() {
+    B_BUFFER.with(|b| drop(b.take()));
+    rayon::broadcast(|_| B_BUFFER.with(|b| drop(b.take())));
+}
+
 /// The micro-kernel [`sgemm_with`] runs for `options`, e.g. `avx2_gemm_f32_6x16`.
 pub fn kernel_name(options: &PlanOptions) -> Result<String, ConvError> {
     Ok(kernel::kernel_name(options.tier()?))
