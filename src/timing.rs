@@ -131,11 +131,16 @@ impl<const ACC: usize> crate::simd::WithSimd for FmaLoop<ACC> {
     type Output = f32;
     #[inline(always)]
     fn with_simd<S: crate::simd::Simd>(self, s: S) -> f32 {
-        let mut acc = [s.splat(1.0); ACC];
+        // The factors go through `black_box`: as constants LLVM folded the chain that starts at
+        // 1.0 (`fma(1.0, 1.000_000_1, -1e-7)` rounds to 1.0, a fixed point) out of the loop, so
+        // 11 of 12 (avx2) and 23 of 24 (avx512) chains ran while all were counted: the peak read
+        // 9% (4%) high until 2026-12-06. tests/disassembly.rs counts the chains. (`black_box` on
+        // each start value instead made LLVM keep nine avx512 accumulators on the stack.)
+        let mut acc = [s.zero(); ACC];
         for (i, a) in acc.iter_mut().enumerate() {
             *a = s.splat(i as f32);
         }
-        let (x, y) = (s.splat(1.000_000_1), s.splat(-1e-7));
+        let (x, y) = (s.splat(std::hint::black_box(1.000_000_1)), s.splat(std::hint::black_box(-1e-7)));
         for _ in 0..std::hint::black_box(self.0) {
             for a in acc.iter_mut() {
                 *a = s.fma(*a, x, y);

@@ -27,6 +27,33 @@ fn bodies(asm: &str, marker: &str) -> Vec<String> {
     out
 }
 
+/// The most distinct destination registers (of kind `reg`) in one run of consecutive FMAs that
+/// all take the same two factors: the FMA peak loop's independent chains (kernels change a
+/// factor every few FMAs).
+fn fma_peak_chains(body: &str, reg: &str) -> usize {
+    let mut best = 0;
+    let mut run: Option<(String, std::collections::BTreeSet<String>)> = None;
+    for line in body.lines() {
+        let line = line.trim();
+        let fma = line.starts_with("vfmadd") && line.contains(reg);
+        let joined: String = line.split_whitespace().skip(1).collect();
+        let operands: Vec<&str> = joined.split(',').collect();
+        if !fma || operands.len() != 3 {
+            run = None;
+            continue;
+        }
+        let sources = format!("{},{}", operands[0], operands[1]);
+        match &mut run {
+            Some((s, dests)) if *s == sources => {
+                dests.insert(operands[2].to_string());
+            }
+            _ => run = Some((sources, [operands[2].to_string()].into())),
+        }
+        best = best.max(run.as_ref().map_or(0, |(_, d)| d.len()));
+    }
+    best
+}
+
 #[test]
 #[ignore = "rebuilds the crate with --emit asm; run by CI"]
 fn tier_entry_points_use_their_vector_width() {
@@ -71,7 +98,16 @@ fn tier_entry_points_use_their_vector_width() {
         // out of line, a known exception.
         .filter(|l| !l.contains("mm256_broadcast_ss") && !l.contains("mm512_set1_ps"))
         .collect();
+    // The FMA peak probe (`timing::fma_peak_gflops`) counts 12 ymm (24 zmm) chains per loop
+    // iteration: its loop must hold that many accumulators, each updated from the same two
+    // factors (once LLVM folded a chain that had reached a fixed point, and the peak read 9%
+    // high).
+    let peak_chains = |bodies: &[String], reg: &str| bodies.iter().map(|b| fma_peak_chains(b, reg)).max().unwrap_or(0);
+    let (ymm_chains, zmm_chains) = (peak_chains(&avx2, "ymm"), peak_chains(&avx512, "zmm"));
     println!("avx512 entries: {} with {zmm_fma} zmm FMAs; avx2 entries: {} with {ymm_fma} ymm FMAs", avx512.len(), avx2.len());
+    println!("FMA peak loop: {ymm_chains} ymm chains, {zmm_chains} zmm chains");
+    assert_eq!(ymm_chains, 12, "the avx2 FMA peak loop runs {ymm_chains} chains, 12 are counted");
+    assert_eq!(zmm_chains, 24, "the avx512 FMA peak loop runs {zmm_chains} chains, 24 are counted");
     assert!(zmm_fma >= 100, "avx512 instantiations emit only {zmm_fma} zmm FMAs");
     assert!(ymm_fma >= 100, "avx2 instantiations emit only {ymm_fma} ymm FMAs");
     assert_eq!(zmm_in_avx2, 0, "avx2 instantiations use zmm registers");
