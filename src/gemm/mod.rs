@@ -18,7 +18,7 @@ use crate::error::ConvError;
 use crate::problem::Activation;
 use blocking::{balanced_kc, balanced_mc, blocking, streamed_mc_here};
 use kernel::{BlockArgs, gemm_block};
-use pack::{PackedA, pack_b};
+use pack::{PackedA, pack_b_on};
 
 /// A raw output pointer shared by tasks that write disjoint tiles.
 #[derive(Clone, Copy)]
@@ -120,7 +120,7 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
         let mut pc = 0;
         while pc < k {
             let kcb = bl.kc.min(k - pc);
-            pack_b(b, n, pc, kcb, jc, ncb, nr, &mut bbuf);
+            pack_b_on(tier, b, n, pc, kcb, jc, ncb, nr, &mut bbuf);
             let mut ic = 0;
             while ic < m {
                 let mcb = mc.min(m - ic);
