@@ -8,6 +8,7 @@
 //!   this layout directly; [`pack_b`] does it for a plain row-major matrix.
 #![forbid(unsafe_code)]
 
+use super::kernel::gemm_dispatch;
 use super::transpose;
 use crate::simd::Tier;
 
@@ -169,7 +170,7 @@ fn pack_b_inline(b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: u
 /// 128^3 +1.6%, 64x3136x576 +3%.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn pack_b_on(tier: Tier, b: &[f32], ldb: usize, pc: usize, kcb: usize, jc: usize, ncb: usize, nr: usize, dst: &mut [f32]) {
-    struct PackB<'a> {
+    struct PackBArgs<'a> {
         b: &'a [f32],
         ldb: usize,
         pc: usize,
@@ -179,21 +180,17 @@ pub(crate) fn pack_b_on(tier: Tier, b: &[f32], ldb: usize, pc: usize, kcb: usize
         nr: usize,
         dst: &'a mut [f32],
     }
-    impl crate::simd::WithSimd for PackB<'_> {
+    /// The copy inside the tier's entry point (the tile parameters of `gemm_dispatch` unused).
+    struct PackB<'a, const MR: usize, const NV: usize>(PackBArgs<'a>);
+    impl<const MR: usize, const NV: usize> crate::simd::WithSimd for PackB<'_, MR, NV> {
         type Output = ();
         #[inline(always)]
         fn with_simd<S: crate::simd::Simd>(self, _: S) {
-            pack_b_inline(self.b, self.ldb, self.pc, self.kcb, self.jc, self.ncb, self.nr, self.dst)
+            let a = self.0;
+            pack_b_inline(a.b, a.ldb, a.pc, a.kcb, a.jc, a.ncb, a.nr, a.dst)
         }
     }
-    let op = PackB { b, ldb, pc, kcb, jc, ncb, nr, dst };
-    match tier {
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx2(t) => crate::simd::x86_64::run_avx2(t, op),
-        #[cfg(target_arch = "x86_64")]
-        Tier::Avx512(t) => crate::simd::x86_64::run_avx512(t, op),
-        _ => pack_b(op.b, op.ldb, op.pc, op.kcb, op.jc, op.ncb, op.nr, op.dst),
-    }
+    gemm_dispatch!(tier, PackB(PackBArgs { b, ldb, pc, kcb, jc, ncb, nr, dst }))
 }
 
 /// Rows of B that [`pack_b_full`] copies into one panel before it moves to the next.
