@@ -6,7 +6,7 @@
 use crate::backend::{PlanOptions, backends};
 use crate::isa::Isa;
 use crate::problem::{Activation, ConvProblem};
-use crate::testing::{CheckOutcome, Checker, check};
+use crate::testing::{CHECK_SEED, CheckOutcome, Checker, check};
 use crate::tiled::TiledKernel;
 use crate::winograd::WinogradTile;
 
@@ -37,7 +37,7 @@ fn run_all(isa: Isa) {
     for p in small_problems().into_iter().chain([rows_problem()]) {
         // Naive's output and the f64 reference once per problem, not once per backend and
         // variant (under Miri they cost as much as the runs they check).
-        let checker = Checker::new(&p, 0x5eed).unwrap_or_else(|e| panic!("{e}"));
+        let checker = Checker::new(&p, CHECK_SEED).unwrap_or_else(|e| panic!("{e}"));
         for b in backends() {
             if b.name() == "auto" || b.name() == "naive" || (p == rows_problem() && b.name() != "tiled") {
                 // Auto only times the others; naive (safe code) already ran in the checker, and

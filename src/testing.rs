@@ -227,11 +227,14 @@ pub enum CheckOutcome {
     Unsupported(String),
 }
 
+/// The data seed [`check`] uses: a [`Checker`] built with it checks the same data as `check`.
+pub const CHECK_SEED: u64 = 0x5eed;
+
 /// Compares `backend` with naive on integer data (exact, or within the bound for inexact
 /// backends) and with the f64 reference on random data (within the bound). `Err` carries a
 /// message naming the backend, kernel, tier, problem and the first bad element.
 pub fn check(backend: &dyn Backend, problem: &ConvProblem, options: &PlanOptions) -> Result<CheckOutcome, String> {
-    Checker::new(problem, 0x5eed)?.check(backend, options)
+    Checker::new(problem, CHECK_SEED)?.check(backend, options)
 }
 
 /// The expensive half of [`check`], computed once per problem: the data, naive's output on

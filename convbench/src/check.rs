@@ -39,7 +39,7 @@ pub fn main(args: Args) -> Result<ExitCode, Failure> {
         let mut mismatches = 0;
         for (name, problem) in &problems {
             bar.set_message(name.clone());
-            let checker = match Checker::new(problem, 0x5eed) {
+            let checker = match Checker::new(problem, convkit::testing::CHECK_SEED) {
                 Ok(c) => c,
                 Err(e) => return Err(Failure::BadInput(format!("layer {name}: {e}"))),
             };
