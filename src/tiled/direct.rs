@@ -8,7 +8,7 @@
 //! input is either unpadded or a zero-padded band). Bias and activation are applied to the
 //! accumulators, which are then written to NCHW transposed (each channel's `P` pixels are
 //! contiguous in the output): in registers, two channels per vector (one per half) where a
-//! tile's pixels fit half a vector (the avx512 wide tile and most `PT`-pixel tail tiles), one
+//! tile's pixels fit half a vector (the avx512 wide tile and the 4-pixel avx2 tile), one
 //! channel per vector where they fit a whole one (the avx2 wide tile); through a small stack
 //! tile otherwise.
 //!
@@ -29,8 +29,9 @@
 //! every dense suite layer (resnet50_res3_3x3 86 -> 141 GFLOP/s, conv1 77 -> 125). The narrow
 //! 28 x 16 tile stays: 12 x 16 halved resnext_g32_3x3 (4 channels per group).
 //!
-//! A task's last pixels, when at most about a third of a tile (`PT`: 2 of 6, 4 of 12,
-//! 9 of 28) remain, run as a `PT`-pixel tile instead of a mostly idle full one.
+//! A task's last pixels run in tiles of `TA` or `TB` pixels where a full tile would be mostly
+//! idle or a tiny one would wait on its few accumulators' latency ([`TileSchedule`]): avx2
+//! tiles of 5 and 4 pixels beside 6, narrow ones of 10 and 8 beside 12.
 
 use crate::epilogue::Epilogue;
 use crate::gemm::SharedMut;
@@ -56,15 +57,15 @@ pub(crate) enum TileKind {
 macro_rules! dense_dispatch {
     ($tier:expr, $kind:expr, $op:ident ( $($arg:expr),* )) => {
         match $kind {
-            TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2, 2; portable: 6, 2, 2; avx2: 6, 2, 2; avx512: 6, 4, 2>($($arg),*)),
-            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1, 4; portable: 12, 1, 4; avx2: 12, 1, 4; avx512: 28, 1, 9>($($arg),*)),
+            TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2, 4, 2; portable: 6, 2, 5, 4; avx2: 6, 2, 5, 4; avx512: 6, 4, 4, 2>($($arg),*)),
+            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1, 8, 4; portable: 12, 1, 10, 8; avx2: 12, 1, 10, 8; avx512: 28, 1, 14, 9>($($arg),*)),
         }
     };
 }
 
-struct ShapeOf<const P: usize, const KV: usize, const PT: usize>();
+struct ShapeOf<const P: usize, const KV: usize, const TA: usize, const TB: usize>();
 
-impl<const P: usize, const KV: usize, const PT: usize> WithSimd for ShapeOf<P, KV, PT> {
+impl<const P: usize, const KV: usize, const TA: usize, const TB: usize> WithSimd for ShapeOf<P, KV, TA, TB> {
     type Output = (usize, usize);
     #[inline(always)]
     fn with_simd<S: Simd>(self, _: S) -> (usize, usize) {
@@ -152,7 +153,9 @@ impl<'a> DenseInput<'a> {
 /// one block).
 pub(crate) fn acc_len(tier: Tier, kind: TileKind, pixels: usize, taps: usize, taps_per_block: usize) -> usize {
     let (p, kb) = tile(tier, kind);
-    if taps <= taps_per_block { 0 } else { pixels.div_ceil(p) * p * kb }
+    // Pixel `i` of a task parks its sums at `i * kb`; a tile at the task's last pixel may run
+    // `p - 1` pixels past it.
+    if taps <= taps_per_block { 0 } else { (pixels + p) * kb }
 }
 
 /// Runs the dense tiles of `work` on `tier`.
@@ -164,18 +167,72 @@ pub(crate) unsafe fn run_dense(tier: Tier, kind: TileKind, work: DenseWork<'_>) 
     dense_dispatch!(tier, kind, DenseOp(work))
 }
 
-/// The dense tiles of one task: `P x KV * LANES` tiles, and a narrower `PT`-pixel tile for a
-/// task's last pixels when at most `PT` remain.
-struct DenseOp<'a, const P: usize, const KV: usize, const PT: usize>(DenseWork<'a>);
+/// How many independent accumulator chains keep the FMA units busy: two FMA pipes of 4
+/// cycles' latency (Zen 3 and 4, Intel since Skylake). A tile of fewer accumulators (`pixels x
+/// KV`) waits on its chains: a 2 x 2 tile takes as long per tap as a 4 x 2 one.
+const FMA_CHAINS: usize = 8;
 
-impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, P, KV, PT> {
+/// Largest tile of any tier (pixels), for the schedule's table.
+const MAX_P: usize = 28;
+
+/// The sizes of a task's last tiles. Tiles of `P` pixels run while more than `3P` pixels
+/// remain; the last `2P + 1 ..= 3P` (or all, in a smaller task) are cut into tiles of `P`,
+/// `TA` or `TB` pixels (a tile may run past the task's last pixel: those pixels are computed
+/// and not stored) at the least cost, a tile costing `max(pixels * KV, FMA_CHAINS) + 1` (its
+/// FMAs, or its chains' latency, plus the tile's own overhead). Every pixel's sums are the same
+/// whatever tile it falls in (each accumulator takes the taps in order), so the cut changes the
+/// speed only.
+///
+/// Measured (2026-12-07, Zen 3, avx2, one thread, three plans each way run in turn, geometric
+/// means): resnet50_res5_3x3's 49 pixels ran as 8 x 6 + a 2-pixel tile (4 accumulators: as
+/// slow per tap as 4 x 2), ~10% of its time in that tile; as 6 x 6 + 5 + 4 + 4, +6.3%
+/// (+3.9% with tiles of 4 pixels only); res4_3x3 +2.0%, vgg16_conv2_2 +1.2%, res2_3x3 +0.4%,
+/// conv1 level. A 4 x 16 tile still runs at ~85% of a 6 x 16 tile's speed per pixel, a 5 x 16
+/// at ~90%.
+struct TileSchedule {
+    /// `choice[r]`: the size of the next tile when `r <= 3P` pixels remain.
+    choice: [u8; 3 * MAX_P + 1],
+    p: usize,
+}
+
+impl TileSchedule {
+    fn new(p: usize, kv: usize, sizes: [usize; 3]) -> TileSchedule {
+        assert!(p <= MAX_P && sizes.iter().all(|&t| t > 0 && t <= p));
+        let cost = |t: usize| (t * kv).max(FMA_CHAINS) + 1;
+        let mut best = [0usize; 3 * MAX_P + 1];
+        let mut choice = [p as u8; 3 * MAX_P + 1];
+        for r in 1..=3 * p {
+            best[r] = usize::MAX;
+            for &t in &sizes {
+                let c = cost(t) + best[r.saturating_sub(t)];
+                if c < best[r] {
+                    best[r] = c;
+                    choice[r] = t as u8;
+                }
+            }
+        }
+        TileSchedule { choice, p }
+    }
+
+    /// The next tile's size when `remaining > 0` pixels remain.
+    #[inline(always)]
+    fn next(&self, remaining: usize) -> usize {
+        if remaining > 3 * self.p { self.p } else { self.choice[remaining] as usize }
+    }
+}
+
+/// The dense tiles of one task: `P x KV * LANES` tiles, and for its last pixels tiles of
+/// `TA` or `TB` pixels where they waste less ([`TileSchedule`]).
+struct DenseOp<'a, const P: usize, const KV: usize, const TA: usize, const TB: usize>(DenseWork<'a>);
+
+impl<const P: usize, const KV: usize, const TA: usize, const TB: usize> WithSimd for DenseOp<'_, P, KV, TA, TB> {
     type Output = ();
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, s: S) {
         let mut w = self.0;
         let kb = KV * S::LANES;
-        assert!(PT <= P && PT > 0);
+        assert!(TB <= TA && TA <= P && TB > 0);
         assert!(kb <= MAX_KB && w.weights.kb == kb && w.q0 < w.q1 && w.weights.bias.len() >= w.weights.blocks * kb);
         let x = std::mem::replace(&mut w.input, DenseInput::Direct(&[])).ready(s);
         let ntaps = w.taps.len();
@@ -184,8 +241,9 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
         let max_off = w.pixels.offset(last_pixel / w.pixels.ow, last_pixel % w.pixels.ow);
         assert!(max_off + w.taps[ntaps - 1] < x.len(), "band too small for the tile offsets");
         let per_block = w.taps_per_block.max(1);
-        let tiles = (w.q1 - w.q0).div_ceil(P);
-        assert!(ntaps <= per_block || w.acc.len() >= tiles * P * kb, "partial-sum buffer too small");
+        let pixels = w.q1 - w.q0;
+        assert!(ntaps <= per_block || w.acc.len() >= (pixels + P) * kb, "partial-sum buffer too small");
+        let schedule = TileSchedule::new(P, KV, [P, TA, TB]);
         let acc = w.acc.as_mut_ptr();
         for blk in w.blk0..w.blk1 {
             let wblk = w.weights.block(w.group, blk);
@@ -197,9 +255,9 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
                 let (first, last) = (t0 == 0, t1 == ntaps);
                 let (mut oh, mut ow) = (w.q0 / w.pixels.ow, w.q0 % w.pixels.ow);
                 let mut q = w.q0;
-                let mut tile = 0;
                 while q < w.q1 {
-                    let pvalid = P.min(w.q1 - q);
+                    let size = schedule.next(w.q1 - q);
+                    let pvalid = size.min(w.q1 - q);
                     let mut offs = [0usize; P];
                     #[allow(clippy::needless_range_loop)]
                     for p in 0..P {
@@ -211,18 +269,18 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
                                 oh += 1;
                             }
                         } else {
-                            // Tail: repeat the last pixel (computed, not stored).
+                            // Past the task's last pixel: repeat it (computed, not stored).
                             offs[p] = offs[p - 1];
                         }
                     }
                     // SAFETY: offsets <= max_off, taps <= the last tap, and their sum stays
                     // inside `x` (asserted); the block's packed weights hold `ntaps * kb`
-                    // floats; the partial-sum slot `tile` is inside `acc` (asserted) and
-                    // only used when the reduction has several blocks; output channels
-                    // `blk * kb .. + kvalid`, pixels `q .. q + pvalid` are this task's (the
-                    // caller's contract).
+                    // floats; the partial-sum slot of pixels `q - q0 .. + size` is inside `acc`
+                    // (asserted) and only used when the reduction has several blocks; output
+                    // channels `blk * kb .. + kvalid`, pixels `q .. q + pvalid` are this task's
+                    // (the caller's contract).
                     unsafe {
-                        let slot = acc.wrapping_add(tile * P * kb);
+                        let slot = acc.wrapping_add((q - w.q0) * kb);
                         let out = if last {
                             TileOut::Finish {
                                 bias,
@@ -241,34 +299,32 @@ impl<const P: usize, const KV: usize, const PT: usize> WithSimd for DenseOp<'_, 
                         // Prefetching in every tile cost 3-7% with L1-sized blocks (2026-11-26,
                         // Zen 3: res3_3x3 +6.7%, vgg16 +5.6%, res5 +3.2% with first-tile-only)
                         // and was level with L2-sized ones (2026-11-27, Sapphire Rapids class).
-                        // A task's last 1 ..= PT pixels take the PT-pixel tile: on a 7x7 image
-                        // (resnet50_res5_3x3, 8 x 6 + 1 pixels) a full tile for the last pixel
-                        // cost 1/9 of the time (2026-11-26, Zen 3: res5 +3%, res3_3x3 +2%).
+                        // Tiles of `TA` and `TB` pixels come last in a task, or make up a task
+                        // of at most `3P` pixels: they never prefetch.
                         macro_rules! run_tile {
-                            ($p:expr, $offs:expr, $prefetch:expr) => {
+                            ($p:expr, $prefetch:expr) => {{
+                                let mut o = [0usize; $p];
+                                o.copy_from_slice(&offs[..$p]);
                                 dense_tile::<S, $p, KV, $prefetch>(
                                     s,
                                     x.as_ptr(),
-                                    $offs,
+                                    &o,
                                     &w.taps[t0..t1],
                                     wblk.as_ptr().add(t0 * kb),
                                     (!first).then_some(slot as *const f32),
                                     out,
                                 )
-                            };
+                            }};
                         }
-                        if pvalid <= PT && PT < P {
-                            let mut tail = [0usize; PT];
-                            tail.copy_from_slice(&offs[..PT]);
-                            if tile == 0 { run_tile!(PT, &tail, true) } else { run_tile!(PT, &tail, false) }
-                        } else if tile == 0 {
-                            run_tile!(P, &offs, true)
+                        if size == P {
+                            if q == w.q0 { run_tile!(P, true) } else { run_tile!(P, false) }
+                        } else if size == TA {
+                            run_tile!(TA, false)
                         } else {
-                            run_tile!(P, &offs, false)
+                            run_tile!(TB, false)
                         }
                     }
                     q += pvalid;
-                    tile += 1;
                 }
                 t0 = t1;
             }
@@ -474,5 +530,55 @@ unsafe fn store_columns<S: Simd, const P: usize, const KV: usize, const V: usize
             // (caller's contract) and `l <= P + spare`.
             unsafe { s.store(out.add((V * l + j) * plane), *col) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FMA_CHAINS, TileSchedule};
+
+    /// The sizes a schedule gives for a task of `n` pixels.
+    fn walk(s: &TileSchedule, n: usize) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        let mut q = 0;
+        while q < n {
+            let t = s.next(n - q);
+            sizes.push(t);
+            q += t.min(n - q);
+        }
+        sizes
+    }
+
+    /// Every tier's tile sets: the schedule covers every task exactly with its own sizes, runs
+    /// full tiles until the last `3P` pixels, costs no more than full tiles with a small tail
+    /// tile (the rule before it), and cuts resnet50_res5_3x3's 49 pixels as measured.
+    #[test]
+    fn schedule_covers_tasks_with_the_cheapest_tail() {
+        for (p, kv, ta, tb) in [(6, 2, 4, 2), (12, 1, 8, 4), (6, 2, 5, 4), (12, 1, 10, 8), (6, 4, 4, 2), (28, 1, 14, 9)] {
+            let s = TileSchedule::new(p, kv, [p, ta, tb]);
+            let cost = |t: usize| (t * kv).max(FMA_CHAINS) + 1;
+            for n in 1..400 {
+                let sizes = walk(&s, n);
+                assert!(sizes.iter().all(|t| [p, ta, tb].contains(t)), "{p}x{kv}: {n} -> {sizes:?}");
+                let covered: usize = sizes.iter().sum();
+                let last = *sizes.last().unwrap();
+                assert!(covered >= n && covered - n < last, "{p}x{kv}: {n} -> {sizes:?}");
+                let full = sizes.iter().take_while(|&&t| t == p).count();
+                assert!(n - full * p <= 3 * p || full == sizes.len(), "{p}x{kv}: {n} -> {sizes:?}");
+                // Full tiles, then one tile of the smallest size if it covers the rest.
+                let old = if n % p == 0 {
+                    n / p * cost(p)
+                } else if n % p <= tb {
+                    n / p * cost(p) + cost(tb)
+                } else {
+                    n.div_ceil(p) * cost(p)
+                };
+                assert!(sizes.iter().map(|&t| cost(t)).sum::<usize>() <= old, "{p}x{kv}: {n} -> {sizes:?}");
+            }
+        }
+        let avx2 = TileSchedule::new(6, 2, [6, 5, 4]);
+        assert_eq!(walk(&avx2, 49), [6, 6, 6, 6, 6, 6, 5, 4, 4]);
+        assert_eq!(walk(&avx2, 48), [6; 8]);
+        assert_eq!(walk(&avx2, 1), [4]);
     }
 }

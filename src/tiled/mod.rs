@@ -250,15 +250,24 @@ impl DensePlan {
         // alternately: L2 blocks rather than the shorter L1 blocks won 83% of the rounds on
         // res3_3x3_s2 (+0.4% best to best) and 80% on res5_3x3 (+2.3%); res4_3x3 and
         // vgg16_conv2_2 level.
+        // An L1-block reduction that one L2 block would hold whole keeps its L1 blocks; a
+        // longer one takes L2 blocks even when its L1 blocks are long enough. Measured
+        // (2026-12-07, Zen 3, avx2, one thread, three plans of each kind run in turn, geometric
+        // means; 252-tap L1 blocks against at most 1024-tap L2 blocks): res3_3x3 +1.0..1.5%
+        // (2 x 576 rather than 4 x 252 + 144), res4_3x3 +1.4..1.8%, res5_3x3 +0.9..3.4%,
+        // deeplab +0.8..1.1%, vgg16_conv2_2 +0.7..1.3%, res3_3x3_n8 +1.6%; but where the L2
+        // block would be the only one, it lost: res2_3x3 (576 taps) -3.3..3.6%, res4_1x1 (1024
+        // taps) -1.4%.
         let l1 = cache_sizes().l1d;
         let segments = if padded { probe.columns.bases.len().max(probe.col_step) } else { sw };
         let l1_taps = (l1 / (1 + segments.clamp(1, 3)) / (kb * 4) / rs * rs).max(rs);
+        let l2_taps = l2_block_taps(shape.reduction, rs, kb * 4, cache_sizes().l2);
         let taps_per_block = if use_rows || shape.reduction.saturating_mul(kb * 4) <= l1 / 5 * 4 {
             shape.reduction
-        } else if l1_taps >= MIN_L1_BLOCK_TAPS {
+        } else if l1_taps >= MIN_L1_BLOCK_TAPS && l2_taps >= shape.reduction {
             l1_taps
         } else {
-            l2_block_taps(shape.reduction, rs, kb * 4, cache_sizes().l2)
+            l2_taps
         };
         // Output rows per task: the band of input rows they read and, when the reduction takes
         // several blocks, the partial sums of their pixels take about half of L2. Without the
