@@ -35,6 +35,7 @@
 
 pub mod auto;
 pub mod backend;
+pub(crate) mod buffer;
 pub mod caches;
 pub(crate) mod epilogue;
 pub mod error;
