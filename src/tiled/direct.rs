@@ -369,6 +369,13 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize, const PREFETCH: b
             }
         }
     }
+    // One pointer per pixel, the tap an index from it: no base register and no add per tap
+    // (with `x + t + offs[p]`, the register for `x` pushed the weight pointer to the stack in
+    // the larger tile loops of several tile sizes: a reload per tap).
+    let mut pixel = [x; P];
+    for (ptr, &o) in pixel.iter_mut().zip(offs) {
+        *ptr = x.wrapping_add(o);
+    }
     let mut wp = w;
     for &t in taps {
         // Weights of a block are cold for the first tile that uses it: prefetch them a few
@@ -380,13 +387,12 @@ unsafe fn dense_tile<S: Simd, const P: usize, const KV: usize, const PREFETCH: b
         }
         // SAFETY: the caller guarantees these reads are in bounds.
         unsafe {
-            let xt = x.add(t);
             let mut wv = [s.zero(); KV];
             for (v, slot) in wv.iter_mut().enumerate() {
                 *slot = s.load(wp.add(v * l));
             }
             for (p, row) in acc.iter_mut().enumerate() {
-                let b = s.broadcast(xt.add(offs[p]));
+                let b = s.broadcast(pixel[p].add(t));
                 for (v, a) in row.iter_mut().enumerate() {
                     *a = s.fma(wv[v], b, *a);
                 }
