@@ -195,8 +195,8 @@ struct DensePlan {
     /// every further band fills again.
     halo_rows: usize,
     /// Taps per reduction block: the whole reduction when its packed weights fit in 4/5 of L1,
-    /// else L1-sized blocks if they hold at least [`MIN_L1_BLOCK_TAPS`] taps, else
-    /// [`l2_block_taps`].
+    /// else L1-sized blocks if they hold at least [`MIN_L1_BLOCK_TAPS`] taps and one L2-sized
+    /// block would hold the whole reduction, else [`l2_block_taps`].
     taps_per_block: usize,
     /// Partial-sum floats per task.
     acc_len: usize,
