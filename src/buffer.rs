@@ -7,7 +7,13 @@
 //! Measured (2026-12-07, Zen 3, THP in `madvise` mode, tiled avx2, three plans each way run in
 //! turn, twice): resnet50_res5_3x3 (9.4 MB of packed weights, read once per run from L3 by the
 //! first tile of each block) +2.4% and +4.4% on one thread, +1.9% on two; resnet50_res4_3x3
-//! (2.4 MB) level. Only the tiled backend's packed weights use it so far.
+//! (2.4 MB) level. Winograd's transformed filters (`gemm::pack::PackedASet`,
+//! one buffer for all of a plan's `alpha^2 x groups` matrices; before, one heap allocation
+//! each), measured (2026-12-07, the plan against the previous build's linked into the same
+//! binary, three plans of each run in turn): resnet50_res5_3x3 (16.8 MB) +4.5%, +3.8% on one
+//! thread, +2.8% on two; resnet50_res4_3x3 (4.2 MB) +2.5% on one thread, level on two;
+//! res2_3x3 +1.5%, vgg16_conv2_2 +0.8..1.1%; res3_3x3 (2.4 MB) -0.2..-1.7%. im2col's packed
+//! weights (under 2 MiB on the suite) stay on the heap.
 #![forbid(unsafe_code)]
 
 /// Buffers of at least this many bytes are huge-page backed where possible.

@@ -10,6 +10,7 @@
 
 use super::kernel::gemm_dispatch;
 use super::transpose;
+use crate::buffer::WeightBuf;
 use crate::simd::Tier;
 
 /// Zeros after the last packed panel of a [`PackedA`] (a widest vector, 16 lanes).
@@ -110,6 +111,50 @@ impl PackedA {
     /// True if nothing is packed (`m` or `k` is zero).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Packed matrices of one shape (`m x k`, the same `mr` and `kc`), one after another in a
+/// single [`WeightBuf`]: Winograd's transformed filters, `alpha^2` per group. Large sets are
+/// huge-page backed, so a set streamed from L3 on every run (resnet50_res5_3x3's F(2x2)
+/// filters: 16 matrices of 512 x 512, 16.8 MB) walks one page-table entry per 2 MiB.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct PackedASet {
+    m: usize,
+    m_padded: usize,
+    k: usize,
+    mr: usize,
+    kc: usize,
+    /// Floats per matrix (`m_padded * k`).
+    stride: usize,
+    count: usize,
+    /// The matrices, then [`PANEL_SLACK`] zeros.
+    data: WeightBuf,
+}
+
+impl PackedASet {
+    /// Room for `count` packed `m x k` matrices of `mr`-row panels and `kc` blocks (zeros).
+    /// Shape arithmetic is checked: `None` if the set's size overflows.
+    pub fn zeroed(count: usize, m: usize, k: usize, mr: usize, kc: usize) -> Option<PackedASet> {
+        let m_padded = m.checked_next_multiple_of(mr.max(1))?;
+        let stride = m_padded.checked_mul(k)?;
+        let data = WeightBuf::zeroed(stride.checked_mul(count)?.checked_add(PANEL_SLACK)?);
+        Some(PackedASet { m, m_padded, k, mr, kc, stride, count, data })
+    }
+
+    /// Stores `packed` as matrix `i`. Panics if its shape is not the set's (a caller bug).
+    pub fn put(&mut self, i: usize, packed: &PackedA) {
+        assert!(i < self.count, "matrix {i} of {}", self.count);
+        assert_eq!((packed.m, packed.k, packed.mr, packed.kc), (self.m, self.k, self.mr, self.kc), "packed shape");
+        self.data.as_mut_slice()[i * self.stride..][..self.stride].copy_from_slice(&packed.data[..self.stride]);
+    }
+
+    /// Matrix `i`'s KC block at `pc` from row `row0`, as [`PackedA::block`]: what follows it in
+    /// the buffer (later blocks, later matrices, the slack) stays readable.
+    pub fn block(&self, i: usize, pc: usize, row0: usize) -> &[f32] {
+        assert!(i < self.count, "matrix {i} of {}", self.count);
+        let kcb = self.kc.min(self.k - pc);
+        &self.data.as_slice()[i * self.stride + pc * self.m_padded + row0 * kcb..]
     }
 }
 
@@ -308,5 +353,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A set holds each matrix exactly as its own `PackedA` does, every block readable to the
+    /// set's end with the slack after the last; small sets (heap) and a large one (huge-page
+    /// mapping on Linux, 2 MiB and up) alike; a shape mismatch is refused.
+    #[test]
+    fn packed_sets_hold_each_matrix_as_packed_alone() {
+        for (count, m, k) in [(1, 5, 7), (4, 23, 37), (3, 512, 400)] {
+            let (mr, kc) = (6, 16);
+            let mats: Vec<PackedA> = (0..count)
+                .map(|i| {
+                    let a: Vec<f32> = (0..m * k).map(|j| (i * 1000 + j % 997) as f32).collect();
+                    PackedA::pack(&a, k, m, k, mr, kc)
+                })
+                .collect();
+            let mut set = PackedASet::zeroed(count, m, k, mr, kc).expect("small shape");
+            for (i, p) in mats.iter().enumerate() {
+                set.put(i, p);
+            }
+            for (i, p) in mats.iter().enumerate() {
+                for pc in (0..k).step_by(kc) {
+                    for row0 in (0..m).step_by(mr) {
+                        let (got, want) = (set.block(i, pc, row0), p.block(pc, row0));
+                        assert_eq!(&got[..want.len() - PANEL_SLACK], &want[..want.len() - PANEL_SLACK], "matrix {i} pc {pc} row {row0}");
+                        assert!(got.len() >= want.len(), "matrix {i}: the slack stays readable");
+                    }
+                }
+            }
+            assert!(set.block(count - 1, 0, 0)[mats[0].len()..].iter().all(|&x| x == 0.0));
+        }
+        assert!(PackedASet::zeroed(usize::MAX / 2, 8, 8, 6, 16).is_none(), "size overflow is refused");
+        let wrong = PackedA::pack(&[1.0; 12], 3, 4, 3, 6, 16);
+        let mut set = PackedASet::zeroed(1, 4, 4, 6, 16).expect("small shape");
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| set.put(0, &wrong))).is_err());
     }
 }

@@ -4,7 +4,9 @@
 //! F(6x6, 3x3) (64 per 36 instead of 324) on request ([`WinogradTile`]).
 //!
 //! Per group: the filters are transformed once, at plan time (`U = G g G^T`, in f64, rounded
-//! to f32) and packed per transform-domain position `xi` into the GEMM micro-kernel's panels.
+//! to f32) and packed per transform-domain position `xi` into the GEMM micro-kernel's panels,
+//! all of a plan's matrices in one huge-page backed buffer when large
+//! (`gemm::pack::PackedASet`).
 //! Each task takes a chunk of tile rows of one image: it copies the zero-padded input rows
 //! (split into phases, so one vector holds the same element of consecutive tiles),
 //! transforms them (`V = B^T d B`), multiplies `M_xi = U_xi * V_xi` for every `xi` on convkit's
@@ -36,7 +38,7 @@ use crate::error::{ConvError, Unsupported};
 use crate::gemm::SharedMut;
 use crate::gemm::blocking::{Blocking, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
-use crate::gemm::pack::PackedA;
+use crate::gemm::pack::{PackedA, PackedASet};
 use crate::problem::{Activation, ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
 use matrices::{F2X2, F4X4, F6X6};
@@ -200,7 +202,7 @@ impl Backend for Winograd {
         let tier = options.tier()?;
         self.supports(problem)?;
         let tile = options.winograd_tile().unwrap_or_else(|| WinogradTile::for_output(shape.oh, shape.ow));
-        Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier, tile)))
+        Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier, tile)?))
     }
 }
 
@@ -213,8 +215,8 @@ struct WinogradPlan {
     blocking: Blocking,
     /// V and M are `[channel][xi][tile]` (else `[xi][channel][tile]`), rows `ldv` floats.
     channel_major: bool,
-    /// Transformed filters, `[group * alpha^2 + xi]`, each `kg x cg`.
-    packed: Vec<PackedA>,
+    /// Transformed filters, `[group * alpha^2 + xi]`, each `kg x cg`, in one buffer.
+    packed: PackedASet,
     bias: Option<Vec<f32>>,
     /// Tiles per output row and column.
     tw: usize,
@@ -231,7 +233,14 @@ struct WinogradPlan {
 const LINE: usize = 16;
 
 impl WinogradPlan {
-    fn new(problem: &ConvProblem, shape: ConvShape, weights: &[f32], bias: Option<&[f32]>, tier: Tier, tile: WinogradTile) -> WinogradPlan {
+    fn new(
+        problem: &ConvProblem,
+        shape: ConvShape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        tier: Tier,
+        tile: WinogradTile,
+    ) -> Result<WinogradPlan, ConvError> {
         let p = problem;
         let (alpha, m) = (tile.alpha(), tile.m());
         let (mr, nr) = kernel::tile(tier);
@@ -240,7 +249,10 @@ impl WinogradPlan {
         let lanes = tier.lanes();
         let (cg, kg, groups) = (shape.cg, shape.kg, p.params.groups);
         // Filter transform in f64, per group and xi: U_xi[k][c].
-        let mut packed = Vec::with_capacity(groups * alpha * alpha);
+        // Packed one at a time through `scratch`, so planning holds the whole set only once.
+        let count = groups.checked_mul(alpha * alpha).ok_or(ConvError::Overflow { what: "transformed filter count" })?;
+        let mut packed = PackedASet::zeroed(count, kg, cg, mr, bl.kc).ok_or(ConvError::Overflow { what: "transformed filter size" })?;
+        let mut scratch = PackedA::pack(&[], 0, 0, 0, mr, bl.kc);
         let mut u = vec![vec![0.0f32; kg * cg]; alpha * alpha];
         for g in 0..groups {
             for k in 0..kg {
@@ -254,8 +266,9 @@ impl WinogradPlan {
                     }
                 }
             }
-            for uxi in &u {
-                packed.push(PackedA::pack_on(tier, uxi, cg, kg, cg, mr, bl.kc));
+            for (xi, uxi) in u.iter().enumerate() {
+                scratch.repack_on(tier, uxi, cg, kg, cg, mr, bl.kc);
+                packed.put(g * alpha * alpha + xi, &scratch);
             }
         }
         let tw = shape.ow.div_ceil(m);
@@ -290,7 +303,7 @@ impl WinogradPlan {
             rows: chunk_rows * m + 2,
         };
         let kernel = format!("{}_winograd_{}_gemm_{mr}x{nr}", tier.name(), tile.name());
-        WinogradPlan {
+        Ok(WinogradPlan {
             problem: *p,
             shape,
             tier,
@@ -306,7 +319,7 @@ impl WinogradPlan {
             ldv,
             band,
             kernel,
-        }
+        })
     }
 
     fn alpha2(&self) -> usize {
@@ -517,7 +530,7 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
     let none = Epilogue::new(None, Activation::None);
     let bl = &plan.blocking;
     for xi in 0..ALPHA * ALPHA {
-        let a = &plan.packed[w.group * ALPHA * ALPHA + xi];
+        let a = w.group * ALPHA * ALPHA + xi;
         let vx = &w.v[xi * v_xi..];
         let mx = w.m[xi * m_xi..].as_mut_ptr();
         let mut pc = 0;
@@ -527,7 +540,7 @@ fn run_task<S: Simd, const MR: usize, const NV: usize, T: TileTransform<ALPHA, M
             while ic < w.m1 {
                 let mcb = bl.mc.min(w.m1 - ic);
                 let args = BlockArgs {
-                    a: a.block(pc, ic),
+                    a: plan.packed.block(a, pc, ic),
                     lda: None,
                     b: &vx[pc * v_c..],
                     ldb: v_c,
@@ -589,7 +602,7 @@ mod tests {
             let p = ConvProblem::new(1, 16, hw, hw, 16, 3, 3).with_padding([1; 4]);
             let shape = p.validate().unwrap();
             let w = vec![1.0; shape.weights_len];
-            WinogradPlan::new(&p, shape, &w, None, tier, tile)
+            WinogradPlan::new(&p, shape, &w, None, tier, tile).expect("a small plan")
         };
         // (image, tile, avx2 chunks, avx512 chunks): 28x28 F(4x4) is 7 x 7 tiles (21-28 a
         // chunk), 40x40 F(4x4) 10 x 10 (50), 7x7 F(2x2) 4 x 4 (8).
