@@ -26,6 +26,14 @@ impl<'a> Epilogue<'a> {
         Epilogue { bias, lo, hi }
     }
 
+    /// This epilogue with its activation bounds read afresh, here ([`crate::simd::opaque`]):
+    /// a kernel calls it after its reduction loop, so the bounds' vectors cannot be hoisted
+    /// above the loop, where they would hold two registers its accumulators need.
+    #[inline(always)]
+    pub(crate) fn pinned(&self) -> Epilogue<'a> {
+        Epilogue { bias: self.bias, lo: crate::simd::opaque(&self.lo), hi: crate::simd::opaque(&self.hi) }
+    }
+
     /// The bias of output channel `k` (0 when there is none; callers use [`Self::has_bias`]).
     #[inline(always)]
     pub(crate) fn bias_of(&self, k: usize) -> f32 {

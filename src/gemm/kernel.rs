@@ -221,14 +221,21 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
             // asserts above); C rows `ir .. ir + mb`, columns `jr .. jr + nb` lie inside the
             // `m x n` tile the caller guarantees exclusive and valid.
             unsafe {
+                // Each narrow shape only where the tier can reach it (the guards are constants
+                // per instantiation): compiled in a tier that never runs it, a shape with more
+                // accumulators than registers (avx2: 3 x 6, 2 x 12) was dead code that
+                // tests/disassembly.rs could not tell from a live kernel spilling its registers.
                 match (narrow, vectors, p) {
-                    (false, _, _) => tile!(NV, 1, ROWS),
-                    // Stacked panels (`p > 1`) only without `ROWS` (`stack` above).
-                    (true, 1, 4) => tile!(1, 4, false),
-                    (true, 2, 2) => tile!(2, 2, false),
+                    // Stacked panels (`p > 1`) only without `ROWS` (`stack` above), on tiers with
+                    // 16 lanes (`narrow_stack`).
+                    (true, 1, 4) if S::LANES >= 16 => tile!(1, 4, false),
+                    (true, 2, 2) if S::LANES >= 16 && NV > 2 => tile!(2, 2, false),
                     (true, 1, _) => tile!(1, 1, ROWS),
-                    (true, 2, _) => tile!(2, 1, ROWS),
-                    (true, _, _) => tile!(3, 1, ROWS),
+                    (true, 2, _) if NV > 2 => tile!(2, 1, ROWS),
+                    (true, 3, _) if NV > 3 => tile!(3, 1, ROWS),
+                    // Full tiles (and any shape the guards rule out, which `narrow` never
+                    // gives: the full tile computes any `nb <= NV * LANES` columns as well).
+                    _ => tile!(NV, 1, ROWS),
                 }
             };
             ir += p * MR;
@@ -470,6 +477,7 @@ pub(crate) unsafe fn store_tile<S: Simd, const MR: usize, const NV: usize>(
     let l = S::LANES;
     const { assert!(MR <= 16) };
     assert!(NV * l <= MAX_TILE_COLS);
+    let epi = &epi.pinned();
     if mb == MR && nb == NV * l {
         // Full tile. The rows are unrolled with constant indices, so the accumulators stay in
         // registers: as a loop over `i`, LLVM kept the loop and spilled all 24 accumulators of

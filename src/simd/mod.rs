@@ -188,6 +188,18 @@ pub trait WithSimd {
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output;
 }
 
+/// `*x`, read where the call stands: a volatile read, which LLVM neither hoists out of a loop
+/// nor merges with another read. A kernel's epilogue reads its activation bounds so
+/// ([`Epilogue::pinned`](crate::epilogue::Epilogue)): hoisted above the reduction loop, the
+/// two splatted bounds took two of the 16 ymm registers for the whole loop and the GEMM's
+/// twelfth accumulator went to the stack (a load and a store per reduction step: sgemm
+/// 1024^3 at half speed, 2026-12-07, Zen 3).
+#[inline(always)]
+pub(crate) fn opaque(x: &f32) -> f32 {
+    // SAFETY: a reference is valid, aligned and initialized for a read.
+    unsafe { std::ptr::read_volatile(x) }
+}
+
 /// Runs `op` on the scalar tier.
 #[inline]
 pub fn run_scalar<Op: WithSimd>(op: Op) -> Op::Output {
