@@ -19,7 +19,7 @@
 //! |---|---|---|
 //! | scalar | 6 x 2 | 12 x 1 |
 //! | portable | 6 x 8 | 12 x 4 |
-//! | avx2 | 6 x 16 | 12 x 8 |
+//! | avx2 | 6 x 16 | 8 x 8 |
 //! | avx512 | 6 x 64 | 28 x 16 |
 //!
 //! The avx512 wide tile was 14 x 32 (28 accumulators) until it first ran on an avx512 machine
@@ -29,9 +29,16 @@
 //! every dense suite layer (resnet50_res3_3x3 86 -> 141 GFLOP/s, conv1 77 -> 125). The narrow
 //! 28 x 16 tile stays: 12 x 16 halved resnext_g32_3x3 (4 channels per group).
 //!
+//! The avx2 narrow tile was 12 x 8 until 2026-12-07: 12 pixel pointers besides its 12
+//! accumulators, and LLVM issued all 12 broadcasts before the FMAs, so accumulators and
+//! broadcasts went through the stack every tap (found by `tests/disassembly.rs`'s spill check).
+//! 8 x 8 (one Zen 3 core, forced direct tiles, the old build in the same binary, three plans
+//! each): 64 -> 8 channels at 56x56 1.83x, 256 channels in 32 groups at 28x28 2.17x, stride 2
+//! 1.70x; 10 x 8 compiled spill-free too but ran 1.84x, 1.67x, 1.60x.
+//!
 //! A task's last pixels run in tiles of `TA` or `TB` pixels where a full tile would be mostly
 //! idle or a tiny one would wait on its few accumulators' latency ([`TileSchedule`]): avx2
-//! tiles of 5 and 4 pixels beside 6, narrow ones of 10 and 8 beside 12.
+//! tiles of 5 and 4 pixels beside 6, narrow ones of 6 and 4 beside 8.
 
 use crate::epilogue::Epilogue;
 use crate::gemm::SharedMut;
@@ -58,7 +65,7 @@ macro_rules! dense_dispatch {
     ($tier:expr, $kind:expr, $op:ident ( $($arg:expr),* )) => {
         match $kind {
             TileKind::Wide => dispatch!($tier, $op<scalar: 6, 2, 4, 2; portable: 6, 2, 5, 4; avx2: 6, 2, 5, 4; avx512: 6, 4, 4, 2>($($arg),*)),
-            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1, 8, 4; portable: 12, 1, 10, 8; avx2: 12, 1, 10, 8; avx512: 28, 1, 14, 9>($($arg),*)),
+            TileKind::Narrow => dispatch!($tier, $op<scalar: 12, 1, 8, 4; portable: 12, 1, 10, 8; avx2: 8, 1, 6, 4; avx512: 28, 1, 14, 9>($($arg),*)),
         }
     };
 }
@@ -560,7 +567,7 @@ mod tests {
     /// tile (the rule before it), and cuts resnet50_res5_3x3's 49 pixels as measured.
     #[test]
     fn schedule_covers_tasks_with_the_cheapest_tail() {
-        for (p, kv, ta, tb) in [(6, 2, 4, 2), (12, 1, 8, 4), (6, 2, 5, 4), (12, 1, 10, 8), (6, 4, 4, 2), (28, 1, 14, 9)] {
+        for (p, kv, ta, tb) in [(6, 2, 4, 2), (12, 1, 8, 4), (6, 2, 5, 4), (8, 1, 6, 4), (6, 4, 4, 2), (28, 1, 14, 9)] {
             let s = TileSchedule::new(p, kv, [p, ta, tb]);
             let cost = |t: usize| (t * kv).max(FMA_CHAINS) + 1;
             for n in 1..400 {
