@@ -176,19 +176,37 @@ pub fn sgemm_with(options: &PlanOptions, m: usize, n: usize, k: usize, a: &[f32]
 /// Zen 3, one thread, paired): KC 512 vs 256 (MC still 240) 1024^3 +2.2%, 2048x256x4096 +2.9%,
 /// 256x256x1024 +0.4%, 512^3 level; then MC 126 vs 240 +0.8-1.9% on 512^3, 1024^3,
 /// 512x512x1100, 256x196x1024 and 2048x256x4096. The convolution backends keep [`blocking`]
-/// (their B blocks are lowered patches or Winograd tiles, not measured with it), and so do the
-/// other tiers (not measured: today's machine has no AVX-512).
+/// (their B blocks are lowered patches or Winograd tiles, not measured with it).
+///
+/// On avx512 (NR 64) the same L1 rule would give KC 128 and [`blocking`]'s 80: too short, each
+/// pass over C (24 zmm loaded and stored per 6 x 64 tile) paid every 80 steps. There KC is 512
+/// reduction steps, capped where the B micro-panel would pass an eighth of L2 (512 with 1 MiB
+/// L2: a 128 KiB panel, read from L2 while A's 12 KiB panel stays in L1). Measured (2026-12-07,
+/// AMD Zen 4, one thread, best of 5-7 rounds, three runs each): 512^3 KC 80 97-104 GFLOP/s,
+/// 128 94-104, 256 101-109, 512 105-112 (the `gemm` crate 108-110 in the same rounds);
+/// 1024^3 KC 80 100, 512 106-110; 512x512x1100 128 80-103, 512 103-108.
 fn sgemm_blocking(tier: crate::simd::Tier, mr: usize, nr: usize) -> blocking::Blocking {
     let bl = blocking(mr, nr);
+    let caches = crate::caches::cache_sizes();
+    let f32s = std::mem::size_of::<f32>();
     #[cfg(target_arch = "x86_64")]
-    if matches!(tier, crate::simd::Tier::Avx2(_)) {
-        let caches = crate::caches::cache_sizes();
-        let kc = bl.kc.max(caches.l1d / (std::mem::size_of::<f32>() * nr));
-        return blocking::blocking_for_kc(kc, mr, nr, caches);
+    match tier {
+        crate::simd::Tier::Avx2(_) => {
+            let kc = bl.kc.max(caches.l1d / (f32s * nr));
+            return blocking::blocking_for_kc(kc, mr, nr, caches);
+        }
+        crate::simd::Tier::Avx512(_) => {
+            let kc = (caches.l2 / 8 / (f32s * nr)).min(AVX512_SGEMM_KC).max(bl.kc) / 16 * 16;
+            return blocking::blocking_for_kc(kc, mr, nr, caches);
+        }
+        _ => {}
     }
-    let _ = tier;
+    let _ = (tier, caches, f32s);
     bl
 }
+
+/// [`sgemm`]'s longest KC on avx512 (see `sgemm_blocking`).
+const AVX512_SGEMM_KC: usize = 512;
 
 /// Largest packed-B buffer (floats) a thread keeps between [`sgemm`] calls: 4 MiB, the NC x
 /// KC block of a 32 MiB L3.
