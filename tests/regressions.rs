@@ -236,3 +236,14 @@ fn long_reductions_in_several_l2_blocks() {
     );
     all_backends_agree(ConvProblem::new(2, 114, 6, 7, 65, 3, 3).with_padding([1; 4]).with_activation(Activation::Relu));
 }
+
+/// Depthwise 3x3 with a dilation down that skips padded rows no output reads (5 rows,
+/// dilation 2: one output row reads padded rows 0, 2 and 4): the vector-column kernel, which
+/// copies input rows into its plane as it goes, took plane row `j` for padded row `j` and read
+/// input rows 0, 1, 2 (found by proptest, 2026-12-07: `mb1g1ic1ih5iw3oc1kh3kw3sh1sw1dh2dw1`).
+#[test]
+fn depthwise_columns_with_rows_skipped_by_dilation() {
+    all_backends_agree(ConvProblem::new(1, 1, 5, 3, 1, 3, 3).with_dilation([2, 1]));
+    all_backends_agree(ConvProblem::new(1, 4, 5, 40, 4, 3, 3).with_dilation([2, 1]).with_groups(4).with_bias(true));
+    all_backends_agree(ConvProblem::new(1, 3, 7, 35, 6, 3, 3).with_dilation([3, 1]).with_padding([1, 1, 0, 1]).with_groups(3));
+}

@@ -23,11 +23,16 @@
 //! A row's last pixels are a full vector that overlaps the previous one (no masked stores),
 //! unless the row is narrower than a vector. Bias and activation are applied in registers.
 //!
+//! The vector-column kernel on plain rows (stride 1 across) fills the plane itself, a row at a
+//! time [`FILL_AHEAD`] rows below the row its first column (or column pair) reads, so the
+//! copy overlaps the FMAs; the other kernels fill the whole plane first.
+//!
 //! Tried and dropped (2026-11-26, Zen 3, mobilenetv2_dw_s1/s2): software prefetch (spreading
 //! prefetches of the next channel's input over this channel's rows, or of input rows a few
 //! ahead, lost 5-15% against the hardware prefetcher); tiles of 7 vectors; filling the plane
-//! row by row just ahead of the rows computed (twice: the last time 27% slower, the fill code
-//! in the row loop spilled the kernel's registers); plane rows aligned to whole vectors (-5%);
+//! row by row just ahead of the rows computed in the row kernels (twice: the last time 27%
+//! slower, the fill code in the row loop spilled the kernel's registers; in the vector-column
+//! kernel it pays, see `columns_3x3_s1`); plane rows aligned to whole vectors (-5%);
 //! blocks of 4 output rows sharing their loads (the 16 ymm registers cannot hold 9 weights,
 //! 4 accumulators and the loads: LLVM spilled the weights).
 
@@ -153,6 +158,12 @@ impl DepthwisePlan {
         self.columns.row_len()
     }
 
+    /// Whether the plane's rows are the input rows with padding (stride 1 across, one
+    /// segment), as [`fill_plane`]'s common case and [`FillAhead`] write them.
+    fn plain_rows(&self) -> bool {
+        self.columns.sw == 1 && self.columns.bases == [0]
+    }
+
     /// Floats of one padded, phase-split plane.
     fn plane_len(&self) -> usize {
         self.rows.len() * self.row_stride()
@@ -245,7 +256,12 @@ impl<const V: usize, const KIND: u8> WithSimd for DepthwiseOp<'_, V, KIND> {
         let plan = w.plan;
         let p = &plan.problem;
         let sh = &plan.shape;
-        fill_plane(s, plan, w.x, w.plane);
+        // The vector-column kernel on plain rows copies the input rows into the plane as its
+        // first column walks down (`FillAhead`); every other kernel fills the plane first.
+        let fused = matches!(KIND, kind::COLUMNS_3X3_0_1_2 | kind::COLUMNS_3X3) && plan.plain_rows() && sh.ow >= S::LANES;
+        if !fused {
+            fill_plane(s, plan, w.x, w.plane);
+        }
         let l = S::LANES;
         let (oh_n, ow_n) = (sh.oh, sh.ow);
         let rs = p.r * p.s;
@@ -256,7 +272,10 @@ impl<const V: usize, const KIND: u8> WithSimd for DepthwiseOp<'_, V, KIND> {
         let max_col = plan.columns.offsets.iter().copied().max().unwrap_or(0);
         assert!((plan.rows.len() - 1) * stride + max_col + ow_n.next_multiple_of(l) <= w.plane.len(), "plane too small");
         let plane_out = oh_n * ow_n;
-        let plane = w.plane.as_ptr();
+        // Both pointers come from the one mutable borrow: `FillAhead` writes rows through it
+        // while the kernel reads rows it has already written.
+        let plane_mut = w.plane.as_mut_ptr();
+        let plane = plane_mut.cast_const();
         let row_step = p.params.stride[0] * stride;
         for j in 0..sh.kg {
             let k = w.channel * sh.kg + j;
@@ -281,8 +300,15 @@ impl<const V: usize, const KIND: u8> WithSimd for DepthwiseOp<'_, V, KIND> {
             match KIND {
                 kind::ROWS_3X3_0_1_2 => rows_3x3::<S, V, COLS_0_1_2>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
                 kind::ROWS_3X3_0_X_1 => rows_3x3::<S, V, COLS_0_X_1>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
-                kind::COLUMNS_3X3_0_1_2 => columns_3x3_s1::<S, COLS_0_1_2>(s, &k9, plane, stride, out_plane, oh_n, ow_n),
-                kind::COLUMNS_3X3 => columns_3x3_s1::<S, COLS_ANY>(s, &k9, plane, stride, out_plane, oh_n, ow_n),
+                kind::COLUMNS_3X3_0_1_2 | kind::COLUMNS_3X3 if fused && j == 0 => {
+                    let fill = FillAhead::new(plan, w.x, plane_mut);
+                    match KIND {
+                        kind::COLUMNS_3X3_0_1_2 => columns_3x3_s1::<S, COLS_0_1_2, _>(s, &k9, plane, stride, out_plane, oh_n, ow_n, &fill),
+                        _ => columns_3x3_s1::<S, COLS_ANY, _>(s, &k9, plane, stride, out_plane, oh_n, ow_n, &fill),
+                    }
+                }
+                kind::COLUMNS_3X3_0_1_2 => columns_3x3_s1::<S, COLS_0_1_2, _>(s, &k9, plane, stride, out_plane, oh_n, ow_n, &Filled),
+                kind::COLUMNS_3X3 => columns_3x3_s1::<S, COLS_ANY, _>(s, &k9, plane, stride, out_plane, oh_n, ow_n, &Filled),
                 _ => rows_3x3::<S, V, COLS_ANY>(s, &k9, plane, row_step, out_plane, oh_n, ow_n),
             }
         }
@@ -446,7 +472,7 @@ struct Taps9<'a, S: Simd> {
 /// than a vector).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn columns_3x3_s1<S: Simd, const COLS: u8>(
+fn columns_3x3_s1<S: Simd, const COLS: u8, F: PlaneRows>(
     s: S,
     k9: &Taps9<'_, S>,
     plane: *const f32,
@@ -454,6 +480,7 @@ fn columns_3x3_s1<S: Simd, const COLS: u8>(
     out: *mut f32,
     oh_n: usize,
     ow_n: usize,
+    fill: &F,
 ) {
     let l = S::LANES;
     let cols = match COLS {
@@ -466,12 +493,33 @@ fn columns_3x3_s1<S: Simd, const COLS: u8>(
     // stores stay inside output rows 0 .. oh_n, columns `at .. at + LANES` (or `.. ow_n`).
     unsafe {
         if ow_n < l {
-            column_3x3::<S, 1, false>(s, k9, cols, p, stride, o, oh_n, ow_n, [0]);
+            column_3x3::<S, 1, false, F>(s, k9, cols, p, stride, o, oh_n, ow_n, [0], fill);
             return;
         }
-        // One column at a time: two (V = 2) ran 10% slower, short of registers.
-        for i in 0..ow_n.div_ceil(l) {
-            column_3x3::<S, 1, true>(s, k9, cols, p, stride, o, oh_n, ow_n, [(i * l).min(ow_n - l)]);
+        // The first column (pair) fills the plane's rows (if `fill` does) ahead of the rows
+        // it reads. With 32 registers (avx512: 16 lanes) two columns at a time; with 16
+        // (avx2) two ran 10% slower, short of registers (Zen 3), so one at a time.
+        // Measured (2026-12-07, Zen 4, avx512, mobilenetv2_dw_s1, one thread, paired with the
+        // plane filled first and one column at a time): pairs alone +1-2%, pairs with the fill
+        // in the first pair +4-5.5% (+4% with the data in L2); the fill alone, one column at
+        // a time, 0 to -1.5%. avx2 with the fill: +3-5%.
+        let at = |i: usize| (i * l).min(ow_n - l);
+        let ncols = ow_n.div_ceil(l);
+        if S::LANES >= 16 && ncols >= 2 {
+            column_3x3::<S, 2, true, F>(s, k9, cols, p, stride, o, oh_n, ow_n, [0, at(1)], fill);
+            let mut i = 2;
+            while i + 2 <= ncols {
+                column_3x3::<S, 2, true, Filled>(s, k9, cols, p, stride, o, oh_n, ow_n, [at(i), at(i + 1)], &Filled);
+                i += 2;
+            }
+            if i < ncols {
+                column_3x3::<S, 1, true, Filled>(s, k9, cols, p, stride, o, oh_n, ow_n, [at(i)], &Filled);
+            }
+            return;
+        }
+        column_3x3::<S, 1, true, F>(s, k9, cols, p, stride, o, oh_n, ow_n, [0], fill);
+        for i in 1..ncols {
+            column_3x3::<S, 1, true, Filled>(s, k9, cols, p, stride, o, oh_n, ow_n, [at(i)], &Filled);
         }
     }
 }
@@ -490,7 +538,7 @@ fn columns_3x3_s1<S: Simd, const COLS: u8>(
 /// floats unless `FULL`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn column_3x3<S: Simd, const V: usize, const FULL: bool>(
+unsafe fn column_3x3<S: Simd, const V: usize, const FULL: bool, F: PlaneRows>(
     s: S,
     k9: &Taps9<'_, S>,
     cols: [usize; 3],
@@ -500,46 +548,146 @@ unsafe fn column_3x3<S: Simd, const V: usize, const FULL: bool>(
     oh_n: usize,
     ow_n: usize,
     at: [usize; V],
+    fill: &F,
 ) {
     let n = if FULL { S::LANES } else { ow_n };
     let mut a = [s.zero(); V];
     let mut b = [s.zero(); V];
     // SAFETY (all loads and stores): the caller's contract. Plane row `j` finishes output row
-    // `j - 2`; the last two rows' other partial sums go unused.
+    // `j - 2`; the last two rows' other partial sums go unused. `fill` writes plane row
+    // `j + FILL_AHEAD` before row `j` is read (rows below FILL_AHEAD + 2 before any).
     unsafe {
+        for j in 0..(FILL_AHEAD + 2).min(oh_n + 2) {
+            fill.fill_row(s, j);
+        }
         for v in 0..V {
-            let (h0, _, _) = partials_3x3(s, plane.add(at[v]), cols, &k9.w);
-            let (h0n, h1, _) = partials_3x3(s, plane.add(stride + at[v]), cols, &k9.w);
-            a[v] = s.add(h0, h1);
-            b[v] = h0n;
+            let x = load_3(s, plane.add(at[v]), cols);
+            let h0 = kernel_row(s, x, &k9.w, 0);
+            let x = load_3(s, plane.add(stride + at[v]), cols);
+            a[v] = s.add(h0, kernel_row(s, x, &k9.w, 1));
+            b[v] = kernel_row(s, x, &k9.w, 0);
         }
         for j in 2..oh_n + 2 {
+            if j + FILL_AHEAD < oh_n + 2 {
+                fill.fill_row(s, j + FILL_AHEAD);
+            }
             let row = plane.add(j * stride);
             let dst = out.add((j - 2) * ow_n);
             for v in 0..V {
-                let (h0, h1, h2) = partials_3x3(s, row.add(at[v]), cols, &k9.w);
-                let done = s.add(a[v], h2);
-                a[v] = s.add(b[v], h1);
-                b[v] = h0;
+                let x = load_3(s, row.add(at[v]), cols);
+                let done = s.add(a[v], kernel_row(s, x, &k9.w, 2));
+                a[v] = s.add(b[v], kernel_row(s, x, &k9.w, 1));
+                b[v] = kernel_row(s, x, &k9.w, 0);
                 store_row::<S, 1>(s, &[done], k9.bias, k9.epi, dst.add(at[v]), n);
             }
         }
     }
 }
 
-/// Kernel rows 0, 1, 2 applied to one plane row: `sum_c w[3 r + c] * q[cols[c] ..]` for each r.
+/// Rows between the plane row [`FillAhead`] writes and the row the kernel reads: the row just
+/// stored is not read back at once (its three overlapping loads could not be forwarded from
+/// the stores).
+const FILL_AHEAD: usize = 2;
+
+/// What the vector-column kernel's first column does as it walks down the plane: nothing
+/// ([`Filled`]: the plane was filled before) or copy the input rows in ([`FillAhead`]).
+trait PlaneRows {
+    /// Makes plane row `j` (a kept row) ready to read.
+    ///
+    /// # Safety
+    /// `j` is a kept row of the plane the implementor points to, and no reference to that
+    /// plane is alive.
+    unsafe fn fill_row<S: Simd>(&self, s: S, j: usize);
+}
+
+/// The plane was filled before the kernel ran.
+struct Filled;
+
+impl PlaneRows for Filled {
+    #[inline(always)]
+    unsafe fn fill_row<S: Simd>(&self, _: S, _: usize) {}
+}
+
+/// Copies input rows into a plain-rows plane (stride 1 across, one segment) one row at a
+/// time, so the copy of one row overlaps the FMAs of the rows above it instead of running as
+/// a pass of its own before them (the input usually comes from L3). The padding is already
+/// zero (the slot's init).
+struct FillAhead<'a> {
+    x: *const f32,
+    plane: *mut f32,
+    /// Floats per plane row.
+    stride: usize,
+    /// Plane column of input column 0, and input columns copied per row.
+    lead: usize,
+    len: usize,
+    /// The padded row of each plane row (`DepthwisePlan::rows`: consecutive plane rows need
+    /// not be consecutive padded rows, e.g. with a dilation down that skips rows no output
+    /// reads), the top padding, and the input's height and width.
+    rows: &'a [usize],
+    pt: usize,
+    h: usize,
+    w: usize,
+}
+
+impl<'a> FillAhead<'a> {
+    #[inline(always)]
+    fn new(plan: &'a DepthwisePlan, x: &[f32], plane: *mut f32) -> FillAhead<'a> {
+        let p = &plan.problem;
+        let [pt, pl, _, _] = p.params.padding;
+        let stride = plan.row_stride();
+        let lead = pl.min(stride);
+        debug_assert!(x.len() >= p.h * p.w);
+        FillAhead { x: x.as_ptr(), plane, stride, lead, len: p.w.min(stride - lead), rows: &plan.rows, pt, h: p.h, w: p.w }
+    }
+}
+
+impl PlaneRows for FillAhead<'_> {
+    #[inline(always)]
+    unsafe fn fill_row<S: Simd>(&self, s: S, j: usize) {
+        let pr = self.rows[j];
+        if pr < self.pt || pr - self.pt >= self.h {
+            return; // a padding row: zero already
+        }
+        let r = pr - self.pt;
+        let (l, n) = (S::LANES, self.len);
+        // SAFETY: input row `r < h` holds `w >= len` floats; plane row `j` is kept (the
+        // caller's contract) and its columns `lead .. lead + len` are inside its `stride`
+        // floats (`len <= stride - lead`). As `copy_exact`: whole vectors, the last one
+        // ending at `len`.
+        unsafe {
+            let src = self.x.add(r * self.w);
+            let dst = self.plane.add(j * self.stride + self.lead);
+            if n < l {
+                std::ptr::copy_nonoverlapping(src, dst, n);
+                return;
+            }
+            let mut i = 0;
+            while i + l < n {
+                s.store(dst.add(i), s.load(src.add(i)));
+                i += l;
+            }
+            s.store(dst.add(n - l), s.load(src.add(n - l)));
+        }
+    }
+}
+
+/// The three tap vectors of one plane row: `q[cols[c] ..]` for c = 0, 1, 2.
 ///
 /// # Safety
 /// `q + cols[c] .. + LANES` readable for each column.
 #[inline(always)]
-unsafe fn partials_3x3<S: Simd>(s: S, q: *const f32, cols: [usize; 3], w: &[S::V; 9]) -> (S::V, S::V, S::V) {
+unsafe fn load_3<S: Simd>(s: S, q: *const f32, cols: [usize; 3]) -> [S::V; 3] {
     // SAFETY: the caller's contract.
-    let (x0, x1, x2) = unsafe { (s.load(q.add(cols[0])), s.load(q.add(cols[1])), s.load(q.add(cols[2]))) };
-    (
-        s.fma(w[2], x2, s.fma(w[1], x1, s.mul(w[0], x0))),
-        s.fma(w[5], x2, s.fma(w[4], x1, s.mul(w[3], x0))),
-        s.fma(w[8], x2, s.fma(w[7], x1, s.mul(w[6], x0))),
-    )
+    unsafe { [s.load(q.add(cols[0])), s.load(q.add(cols[1])), s.load(q.add(cols[2]))] }
+}
+
+/// Kernel row `r` applied to one plane row's tap vectors `x`: `w[3r] x0 + w[3r+1] x1 +
+/// w[3r+2] x2`, in that order. (Chaining the three kernel rows' FMAs into one accumulator
+/// instead of adding three partial sums saves two additions per output vector but ran 2%
+/// slower: 2026-12-07, Zen 4, avx512, mobilenetv2_dw_s1.)
+#[inline(always)]
+fn kernel_row<S: Simd>(s: S, x: [S::V; 3], w: &[S::V; 9], r: usize) -> S::V {
+    s.fma(w[3 * r + 2], x[2], s.fma(w[3 * r + 1], x[1], s.mul(w[3 * r], x[0])))
 }
 
 /// Column offsets all taken from [`Taps9::cols`].
@@ -670,7 +818,7 @@ fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32])
     let p = &plan.problem;
     let [pt, pl, _, _] = p.params.padding;
     let stride = plan.row_stride();
-    if plan.columns.sw == 1 && plan.columns.bases == [0] {
+    if plan.plain_rows() {
         // Plain rows, the common case, in a loop of their own (through `fill_row`'s general
         // code the stride-1 layer ran 12% slower).
         let lead = pl.min(stride);
