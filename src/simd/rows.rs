@@ -67,14 +67,29 @@ pub(crate) fn copy_exact<S: Simd>(s: S, dst: &mut [f32], at: usize, src: &[f32],
         d.copy_from_slice(x);
         return;
     }
-    let (dp, xp) = (d.as_mut_ptr(), x.as_ptr());
-    let mut i = 0;
-    // SAFETY (all loads and stores): `i + l <= n` and `n - l + l == n`: inside both subslices.
+    // SAFETY: both subslices hold exactly `n` floats and do not overlap (`&mut` and `&`).
+    unsafe { copy_exact_raw(s, d.as_mut_ptr(), x.as_ptr(), n) }
+}
+
+/// [`copy_exact`] on raw pointers, for a destination that the caller also reads through a
+/// raw pointer (the depthwise plane filled row by row while its kernel runs).
+///
+/// # Safety
+/// `src .. src + n` readable, `dst .. dst + n` writable, the two not overlapping.
+#[inline(always)]
+pub(crate) unsafe fn copy_exact_raw<S: Simd>(s: S, dst: *mut f32, src: *const f32, n: usize) {
+    let l = S::LANES;
+    // SAFETY (all): the caller's contract; `i + l <= n` and `n - l + l == n`.
     unsafe {
+        if n < l {
+            std::ptr::copy_nonoverlapping(src, dst, n);
+            return;
+        }
+        let mut i = 0;
         while i + l < n {
-            s.store(dp.add(i), s.load(xp.add(i)));
+            s.store(dst.add(i), s.load(src.add(i)));
             i += l;
         }
-        s.store(dp.add(n - l), s.load(xp.add(n - l)));
+        s.store(dst.add(n - l), s.load(src.add(n - l)));
     }
 }

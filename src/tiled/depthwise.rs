@@ -41,7 +41,7 @@ use crate::epilogue::Epilogue;
 use crate::error::ConvError;
 use crate::gemm::SharedMut;
 use crate::problem::{ConvProblem, ConvShape};
-use crate::simd::rows::copy_exact;
+use crate::simd::rows::copy_exact_raw;
 use crate::simd::{Simd, Tier, WithSimd, dispatch};
 use crate::tiled::band::Columns;
 
@@ -636,7 +636,7 @@ impl<'a> FillAhead<'a> {
         let [pt, pl, _, _] = p.params.padding;
         let stride = plan.row_stride();
         let lead = pl.min(stride);
-        debug_assert!(x.len() >= p.h * p.w);
+        assert!(x.len() >= p.h * p.w, "input channel too short");
         FillAhead { x: x.as_ptr(), plane, stride, lead, len: p.w.min(stride - lead), rows: &plan.rows, pt, h: p.h, w: p.w }
     }
 }
@@ -649,25 +649,10 @@ impl PlaneRows for FillAhead<'_> {
             return; // a padding row: zero already
         }
         let r = pr - self.pt;
-        let (l, n) = (S::LANES, self.len);
         // SAFETY: input row `r < h` holds `w >= len` floats; plane row `j` is kept (the
         // caller's contract) and its columns `lead .. lead + len` are inside its `stride`
-        // floats (`len <= stride - lead`). As `copy_exact`: whole vectors, the last one
-        // ending at `len`.
-        unsafe {
-            let src = self.x.add(r * self.w);
-            let dst = self.plane.add(j * self.stride + self.lead);
-            if n < l {
-                std::ptr::copy_nonoverlapping(src, dst, n);
-                return;
-            }
-            let mut i = 0;
-            while i + l < n {
-                s.store(dst.add(i), s.load(src.add(i)));
-                i += l;
-            }
-            s.store(dst.add(n - l), s.load(src.add(n - l)));
-        }
+        // floats (`len <= stride - lead`); the input and the plane are separate buffers.
+        unsafe { copy_exact_raw(s, self.plane.add(j * self.stride + self.lead), self.x.add(r * self.w), self.len) }
     }
 }
 
@@ -820,13 +805,13 @@ fn fill_plane<S: Simd>(s: S, plan: &DepthwisePlan, x: &[f32], plane: &mut [f32])
     let stride = plan.row_stride();
     if plan.plain_rows() {
         // Plain rows, the common case, in a loop of their own (through `fill_row`'s general
-        // code the stride-1 layer ran 12% slower).
-        let lead = pl.min(stride);
-        let len = p.w.min(stride - lead);
-        for (i, &pr) in plan.rows.iter().enumerate() {
-            if pr >= pt && pr - pt < p.h {
-                copy_exact(s, plane, i * stride + lead, x, (pr - pt) * p.w, len);
-            }
+        // code the stride-1 layer ran 12% slower): `FillAhead`'s row copy, every row at once.
+        assert!(plane.len() >= plan.plane_len(), "plane too small");
+        let fill = FillAhead::new(plan, x, plane.as_mut_ptr());
+        for j in 0..plan.rows.len() {
+            // SAFETY: `j` is a kept row of a plane of `rows.len() * stride` floats (asserted),
+            // and `plane` is not used again while `fill` writes through its pointer.
+            unsafe { fill.fill_row(s, j) };
         }
         return;
     }
