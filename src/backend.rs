@@ -166,7 +166,7 @@ impl PlanOptions {
     }
 
     /// Make `winograd` plans use this variant instead of the default
-    /// ([`WinogradTile::for_output`](crate::winograd::WinogradTile::for_output): F(2x2) on small
+    /// ([`WinogradTile::for_layer`](crate::winograd::WinogradTile::for_layer): F(2x2) on small
     /// images, else F(4x4)); ignored by the other backends. F(2x2) is the most accurate and
     /// F(6x6) does the fewest multiplies.
     ///

@@ -184,7 +184,7 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
         // NV, over several A panels at a time where the registers allow (`narrow_stack`).
         let vectors = nb.div_ceil(S::LANES);
         let narrow = NV > 1 && vectors < NV;
-        let stack = if narrow && !ROWS { narrow_stack(S::LANES, vectors) } else { 1 };
+        let stack = if narrow && !ROWS { narrow_stack(S::LANES, nb) } else { 1 };
         let mut ir = 0;
         while ir < g.m {
             // Panels this call computes: `stack` while that many remain, then one at a time.
@@ -229,7 +229,6 @@ pub(crate) unsafe fn macro_kernel<S: Simd, const MR: usize, const NV: usize, con
                     // Stacked panels (`p > 1`) only without `ROWS` (`stack` above), on tiers with
                     // 16 lanes (`narrow_stack`).
                     (true, 1, 4) if S::LANES >= 16 => tile!(1, 4, false),
-                    (true, 2, 2) if S::LANES >= 16 && NV > 2 => tile!(2, 2, false),
                     (true, 1, _) => tile!(1, 1, ROWS),
                     (true, 2, _) if NV > 2 => tile!(2, 1, ROWS),
                     (true, 3, _) if NV > 3 => tile!(3, 1, ROWS),
@@ -442,18 +441,26 @@ fn prefetch_tile<S: Simd>(s: S, c: *mut f32, ldc: usize, mb: usize, nb: usize) {
     }
 }
 
-/// A panels stacked in one narrow tile (`vectors` of the tile's NV column vectors) on tiers
-/// with 32 vector registers, so each B vector loaded feeds more FMAs: 4 panels for one vector,
-/// 2 for two (avx512: 24 of 32 zmm as accumulators, like the full 6 x 64 tile). Measured
-/// (2026-11-26, Sapphire Rapids, avx512 6 x 64, one thread, paired against one panel at a
-/// time): winograd resnet50_res5_3x3 (4 tiles) +10%, res4_3x3 (16 tiles) +2% (noise level);
-/// both as fast as with the former 14 x 32 tile.
-const fn narrow_stack(lanes: usize, vectors: usize) -> usize {
-    match (lanes >= 16, vectors) {
-        (true, 1) => 4,
-        (true, 2) => 2,
-        _ => 1,
-    }
+/// A panels stacked in one narrow tile of `nb` columns: 4 for one partial vector (`nb <
+/// LANES`) on tiers with 32 vector registers (avx512: 24 of 32 zmm as accumulators, like the
+/// full 6 x 64 tile), so each B vector loaded feeds more FMAs; else 1. Measured (2026-11-26,
+/// Sapphire Rapids, avx512 6 x 64, one thread, paired against one panel at a time): winograd
+/// resnet50_res5_3x3 (then F(4x4), 4 tiles) +10%, res4_3x3 (16 tiles) +2% (noise level).
+///
+/// Whole vectors run one panel at a time, and two vectors are no longer stacked in pairs: on
+/// Zen 4 stacking lost there and won only under one partial vector. Measured (2026-12-07, AMD
+/// EPYC Zen 4, avx512, one thread, the F(2x2) and F(4x4) plans run in turn, two rounds or more,
+/// stacked over one panel at a time, best of each): one whole vector (16 tiles): 7x7 F(2x2) at
+/// 512 channels 0.60-0.90x, at 256 0.96x; 14x14 F(4x4) at 64 / 256 / 512 channels 0.98x /
+/// 0.80-0.95x / 0.83x; 8x8 F(2x2) at 256 0.96x. Two vectors (25 tiles, in pairs): 10x10 F(2x2)
+/// at 512 0.73-0.77x, 20x20 F(4x4) at 512 0.75x, at 128 0.98x, 18x18 F(4x4) at 256 0.8-1.0x.
+/// One partial vector: 9 tiles (F(4x4)) at 10x10 / 12x12 with 256 channels 1.12x / 1.13-1.17x,
+/// 12x12 at 128 1.10x, at 512 0.90x; 4 tiles (7x7 F(4x4)) at 256 / 512 1.13x / 1.09x. The
+/// cause was not found: the stacked loop is 24 FMAs with folded broadcasts from four A streams,
+/// and neither a software prefetch of the four streams nor a reduction block whose panels are
+/// not 4 KiB apart changed it.
+const fn narrow_stack(lanes: usize, nb: usize) -> usize {
+    if lanes >= 16 && nb < lanes { 4 } else { 1 }
 }
 
 /// Stores an accumulator tile: `C = acc` (first) or `C += acc`, then the epilogue if `last`.

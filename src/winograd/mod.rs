@@ -39,6 +39,7 @@ use crate::gemm::SharedMut;
 use crate::gemm::blocking::{Blocking, blocking};
 use crate::gemm::kernel::{self, BlockArgs, gemm_dispatch, macro_kernel};
 use crate::gemm::pack::{PackedA, PackedASet};
+use crate::isa::Isa;
 use crate::problem::{Activation, ConvProblem, ConvShape};
 use crate::simd::{Simd, Tier, WithSimd};
 use matrices::{F2X2, F4X4, F6X6};
@@ -69,7 +70,7 @@ pub const F6X6_ERROR_FACTOR: f64 = 3.0;
 
 /// The Winograd variant of a plan: the output tile it computes per transform.
 ///
-/// Plans use [`WinogradTile::for_output`] (F(2x2) on small images, else F(4x4)) unless
+/// Plans use [`WinogradTile::for_layer`] (F(2x2) on small images, else F(4x4)) unless
 /// [`PlanOptions::with_winograd_tile`] asks for a variant. F(6x6) does
 /// 21% fewer multiplies per output (ragged edges aside) but measured slower here on every
 /// layer tried (2026-11-25, Zen 3 AVX2, one thread, GFLOP/s F(4x4) vs F(6x6): res2_3x3 141
@@ -102,30 +103,54 @@ pub enum WinogradTile {
     F6x6,
 }
 
-/// Plans for outputs of fewer F(4x4) tiles than this use F(2x2) by default
-/// ([`WinogradTile::for_output`]).
-///
-/// Every transformed filter element is used once per tile of the image in the GEMM, and
-/// F(4x4)'s filters are 36 planes (F(2x2)'s 16): on small images F(4x4) streams its filters
-/// from L3 for few uses each. Measured (2026-11-27, Sapphire Rapids class, avx512, one thread,
-/// paired, F(2x2) speed over F(4x4); F(4x4) tiles per image after the size):
-/// resnet50_res5_3x3 7x7 (4) 2.44x, resnet50_res4_3x3 14x14 (16) 1.20x, 14x14 at 64 / 128 /
-/// 512 channels 1.06x / 1.15x / 1.62x, 20x20 (25) at 128 channels 1.02x; 24x24 (36) at 128 /
-/// 256 channels 0.87x / 1.01x, 28x28 (49) at 64 0.78x, resnet50_res3_3x3 (49) 0.79x,
-/// res2_3x3 (196) 0.83x.
+/// Outputs of fewer F(4x4) tiles than this take F(4x4) by default on tiers of fewer than 16
+/// lanes only if its transformed filters fit in half of L3 ([`WinogradTile::for_layer`]).
 pub const F2X2_BELOW_F4X4_TILES: usize = 32;
 
 impl WinogradTile {
-    /// The default variant for an `oh x ow` output: [`WinogradTile::F2x2`] when it takes fewer
-    /// than [`F2X2_BELOW_F4X4_TILES`] F(4x4) tiles, else [`WinogradTile::F4x4`].
+    /// The default variant for an `oh x ow` output of a group of `cg` input and `kg` output
+    /// channels on `isa`: the variant whose GEMM takes fewer vector FMAs, each transform-domain
+    /// plane costing one per whole or partial vector of tiles (`alpha^2 * ceil(tiles / lanes)`),
+    /// F(2x2) on a tie; on tiers of fewer than 16 lanes, F(4x4) on fewer than
+    /// [`F2X2_BELOW_F4X4_TILES`] tiles only when its transformed filters (`36 * cg * kg`
+    /// floats) fit in half of L3.
+    ///
+    /// Every transformed filter element is used once per tile of the image in the GEMM, so
+    /// on small images the lanes of the tile vectors decide: a 14x14 output is 16 F(4x4)
+    /// tiles (one avx512 vector, 36 vector FMAs per filter pair) against 49 F(2x2) tiles (four
+    /// vectors of which the last holds one tile: 64). Measured (2026-12-07, AMD EPYC Zen 4, one
+    /// thread, both plans run in turn, best of five rounds, F(4x4) speed over F(2x2); F(4x4)
+    /// tiles after the size), avx512: 14x14 (16) at 64 / 256 / 384 / 512 / 1024 channels
+    /// 1.27x / 1.32x / 1.02x / 1.04x / 1.08x (resnet50_res4_3x3 is 14x14 at 256); 16x16 (16) at
+    /// 512 1.11x; 20x20 (25) at 128 / 512 1.31x / 1.18x; 18x18 (25) at 256 1.00x; 24x24 (36) at
+    /// 512 1.24x; 12x12 (9) at 256 / 512 1.22x / 0.78x; 10x10 (9, F(2x2) 25: 36 against 32)
+    /// 0.93x / 0.52x at 128 / 512; 7x7 (4; resnet50_res5_3x3) 0.24x. avx2 (8 lanes): 14x14 at
+    /// 256 1.08x, at 384 / 512 0.70x / 0.71x (filters of 21 and 38 MiB against 32 MiB of L3),
+    /// 16x16 at 512 0.84x, 20x20 at 512 1.00x, 12x12 at 512 0.64x, 10x10 at 128 0.90x. Before
+    /// (2026-11-27, Sapphire Rapids class, avx512, one thread) the rule was F(2x2) below 32
+    /// F(4x4) tiles, whatever the channels; it picked F(2x2) for res4_3x3, 1.3x slower here.
     ///
     /// ```
-    /// use convkit::winograd::WinogradTile;
-    /// assert_eq!(WinogradTile::for_output(14, 14), WinogradTile::F2x2);
-    /// assert_eq!(WinogradTile::for_output(28, 28), WinogradTile::F4x4);
+    /// use convkit::{Isa, winograd::WinogradTile};
+    /// // resnet50_res4_3x3 (14x14, 256 channels) and res5_3x3 (7x7, 512).
+    /// assert_eq!(WinogradTile::for_layer(Isa::Avx512, 14, 14, 256, 256), WinogradTile::F4x4);
+    /// assert_eq!(WinogradTile::for_layer(Isa::Avx512, 7, 7, 512, 512), WinogradTile::F2x2);
+    /// assert_eq!(WinogradTile::for_layer(Isa::Avx2, 28, 28, 128, 128), WinogradTile::F4x4);
     /// ```
-    pub fn for_output(oh: usize, ow: usize) -> WinogradTile {
-        if oh.div_ceil(4).saturating_mul(ow.div_ceil(4)) < F2X2_BELOW_F4X4_TILES { WinogradTile::F2x2 } else { WinogradTile::F4x4 }
+    pub fn for_layer(isa: Isa, oh: usize, ow: usize, cg: usize, kg: usize) -> WinogradTile {
+        let lanes = match isa {
+            Isa::Scalar => 1,
+            Isa::Portable => 4,
+            Isa::Avx2 => 8,
+            Isa::Avx512 => 16,
+        };
+        let tiles = |m: usize| oh.div_ceil(m).saturating_mul(ow.div_ceil(m));
+        let (t4, t2) = (tiles(4), tiles(2));
+        let cost4 = 36usize.saturating_mul(t4.div_ceil(lanes));
+        let cost2 = 16usize.saturating_mul(t2.div_ceil(lanes));
+        let filter_bytes = 36usize.saturating_mul(cg).saturating_mul(kg).saturating_mul(4);
+        let streams_fine = lanes >= 16 || t4 >= F2X2_BELOW_F4X4_TILES || filter_bytes <= crate::caches::cache_sizes().l3 / 2;
+        if cost4 < cost2 && streams_fine { WinogradTile::F4x4 } else { WinogradTile::F2x2 }
     }
 
     /// Output tile extent `M` (2, 4 or 6).
@@ -201,7 +226,7 @@ impl Backend for Winograd {
         let shape = validate_plan_inputs(problem, weights, bias)?;
         let tier = options.tier()?;
         self.supports(problem)?;
-        let tile = options.winograd_tile().unwrap_or_else(|| WinogradTile::for_output(shape.oh, shape.ow));
+        let tile = options.winograd_tile().unwrap_or_else(|| WinogradTile::for_layer(tier.isa(), shape.oh, shape.ow, shape.cg, shape.kg));
         Ok(Box::new(WinogradPlan::new(problem, shape, weights, bias, tier, tile)?))
     }
 }
